@@ -1,0 +1,120 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+Builds, tests and demonstrates NetCmdlets.
+
+.DESCRIPTION
+Plain PowerShell, no build framework: the tasks need only the .NET SDK and the PowerShell pinned
+in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 -Task <task>`).
+
+  Build  assembles output/NetCmdlets/<version>/ (manifest, format file, help, DLLs)
+  Test   Build, then xunit over the core and Pester over the built module in a child pwsh;
+         the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
+  Demo   Build, then run examples/demo.ps1 against the built module
+  Clean  removes output/ and every bin/ and obj/
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$root = $PSScriptRoot
+$manifest = Import-PowerShellDataFile (Join-Path $root 'module/NetCmdlets.psd1')
+$version = $manifest.ModuleVersion
+$moduleOut = Join-Path $root "output/NetCmdlets/$version"
+
+# The PowerShell running this script, started again as a clean child process. Under `dotnet pwsh`
+# the process is dotnet itself, so the child needs pwsh.dll as its first argument.
+function Invoke-ChildPwsh {
+    param([string[]] $Arguments)
+    $exe = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') {
+        & $exe (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive @Arguments
+    }
+    else {
+        & $exe -NoProfile -NonInteractive @Arguments
+    }
+}
+
+function Invoke-Native {
+    param([scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "Command failed with exit code ${LASTEXITCODE}: $Command" }
+}
+
+function Invoke-Build {
+    $publish = Join-Path $root 'output/publish'
+    Invoke-Native { dotnet publish (Join-Path $root 'src/NetCmdlets/NetCmdlets.csproj') -c $Configuration -o $publish --nologo -v quiet }
+
+    if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    $bin = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'bin') -Force
+    Copy-Item (Join-Path $publish 'NetCmdlets*.dll') $bin
+    Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse
+
+    $helpOut = Join-Path $moduleOut 'en-US/NetCmdlets.dll-Help.xml'
+    Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'docs/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)
+    if ($LASTEXITCODE -ne 0) { throw 'Building the help failed.' }
+    Write-Host "Built $moduleOut"
+}
+
+function Invoke-XunitTests {
+    $project = Join-Path $root 'tests/NetCmdlets.Core.Tests/NetCmdlets.Core.Tests.csproj'
+    $output = dotnet test $project -c $Configuration --nologo 2>&1 | ForEach-Object { "$_" }
+    $output | Write-Host
+    $summary = $output | Select-String -Pattern 'Failed:\s+(\d+), Passed:\s+(\d+)' | Select-Object -Last 1
+    if (-not $summary) {
+        # No summary means the build or the runner broke: count it as one failure, never as a pass.
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    $failed = [int]$summary.Matches[0].Groups[1].Value
+    if ($LASTEXITCODE -ne 0 -and $failed -eq 0) { $failed = 1 }
+    [pscustomobject]@{ Passed = [int]$summary.Matches[0].Groups[2].Value; Failed = $failed }
+}
+
+function Get-PesterPath {
+    Invoke-Native { dotnet restore (Join-Path $root 'tests/pester/Pester.Restore.csproj') --nologo -v quiet }
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
+        ((dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    }
+    Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+}
+
+function Invoke-PesterTests {
+    $resultFile = Join-Path ([IO.Path]::GetTempPath()) "netcmdlets-pester-$PID.json"
+    $runner = Join-Path $root 'tests/pester/Invoke-Tests.ps1'
+    Invoke-ChildPwsh -Arguments @('-File', $runner, '-PesterPath', (Get-PesterPath), '-ModulePath', (Join-Path $root 'output/NetCmdlets'), '-ResultPath', $resultFile)
+    if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $result = Get-Content $resultFile -Raw | ConvertFrom-Json
+    Remove-Item $resultFile
+    $result
+}
+
+switch ($Task) {
+    'Clean' {
+        Remove-Item (Join-Path $root 'output') -Recurse -Force -ErrorAction Ignore
+        Get-ChildItem $root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
+    }
+    'Build' { Invoke-Build }
+    'Demo' {
+        Invoke-Build
+        Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'examples/demo.ps1'))
+        exit $LASTEXITCODE
+    }
+    'Test' {
+        Invoke-Build
+        $xunit = Invoke-XunitTests
+        $pester = Invoke-PesterTests
+        $passed = $xunit.Passed + $pester.Passed
+        $failed = $xunit.Failed + $pester.Failed
+        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; pester: $($pester.Passed) passed, $($pester.Failed) failed"
+        Write-Host "tests: $passed passed, $failed failed"
+        exit ([int]($failed -gt 0))
+    }
+}

@@ -1,0 +1,1 @@
+param([string]$ModulePath, [string]$SourcePath, [string]$OutputPath)

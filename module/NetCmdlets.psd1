@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'bin/NetCmdlets.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core', 'Desktop')
+    GUID                 = '5b0f3c0e-8a0c-4a53-9d0b-7f4a6d2e9c11'
+    Author               = 'NetCmdlets contributors'
+    CompanyName          = 'NetCmdlets'
+    Copyright            = '(c) NetCmdlets contributors. MIT License.'
+    Description          = 'TCP and UDP servers and clients for PowerShell: every received message an object in the pipeline.'
+    PowerShellVersion    = '5.1'
+    FormatsToProcess     = @('NetCmdlets.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Start-TcpServer'
+        'Send-TcpMessage'
+        'Send-UdpDatagram'
+        'Receive-UdpDatagram'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('TCP', 'UDP', 'Network', 'Socket', 'Server', 'Netcat')
+            ProjectUri = 'https://github.com/NetCmdlets/NetCmdlets'
+        }
+    }
+}

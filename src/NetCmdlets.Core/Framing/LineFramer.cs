@@ -1,0 +1,108 @@
+using System;
+using System.Text;
+
+namespace NetCmdlets.Core.Framing;
+
+/// <summary>
+/// Messages are lines ended by LF; a CR just before the LF is dropped, so CRLF and LF peers both work.
+/// The terminators are taken in the text encoding in use, so UTF-16 and UTF-32 lines split correctly too.
+/// </summary>
+public sealed class LineFramer : IMessageFramer
+{
+    /// <summary>Default for <see cref="MaxMessageLength"/>: 1 MiB, far above any line protocol, low enough that a peer that never sends LF cannot exhaust memory.</summary>
+    public const int DefaultMaxMessageLength = 1024 * 1024;
+
+    private readonly byte[] _lineFeed;
+    private readonly byte[] _carriageReturn;
+
+    public LineFramer() : this(null, DefaultMaxMessageLength) { }
+
+    /// <param name="encoding">Encoding of the text; null means UTF-8 (any ASCII-compatible encoding gives the same bytes).</param>
+    /// <param name="maxMessageLength">Longest line, in bytes, without its terminator.</param>
+    public LineFramer(Encoding? encoding, int maxMessageLength)
+    {
+        if (maxMessageLength < 1) throw new ArgumentOutOfRangeException(nameof(maxMessageLength));
+        encoding ??= TextEncodings.Utf8;
+        _lineFeed = encoding.GetBytes("\n");
+        _carriageReturn = encoding.GetBytes("\r");
+        MaxMessageLength = maxMessageLength;
+    }
+
+    public int MaxMessageLength { get; }
+
+    public bool TryRead(ArraySegment<byte> input, out ArraySegment<byte> message, out int consumed)
+    {
+        int lf = IndexOfTerminator(input);
+        if (lf < 0)
+        {
+            // Without a terminator in sight, a buffer past the limit (plus a CR and all but the last
+            // byte of a multi-byte LF) can only end in an oversized line.
+            if (input.Count - _carriageReturn.Length - (_lineFeed.Length - 1) > MaxMessageLength)
+                throw new FramingException($"Line exceeds the maximum length of {MaxMessageLength} bytes without a line feed.");
+            message = default;
+            consumed = 0;
+            return false;
+        }
+        message = TrimCarriageReturn(new ArraySegment<byte>(input.Array!, input.Offset, lf));
+        if (message.Count > MaxMessageLength)
+            throw new FramingException($"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+        consumed = lf + _lineFeed.Length;
+        return true;
+    }
+
+    public bool TryReadFinal(ArraySegment<byte> input, out ArraySegment<byte> message)
+    {
+        // Like StreamReader.ReadLine: text after the last LF is still a line.
+        if (input.Count == 0)
+        {
+            message = default;
+            return false;
+        }
+        message = TrimCarriageReturn(input);
+        if (message.Count > MaxMessageLength)
+            throw new FramingException($"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+        return true;
+    }
+
+    public byte[] Encode(ArraySegment<byte> payload)
+    {
+        var framed = new byte[payload.Count + _lineFeed.Length];
+        Buffer.BlockCopy(payload.Array!, payload.Offset, framed, 0, payload.Count);
+        Buffer.BlockCopy(_lineFeed, 0, framed, payload.Count, _lineFeed.Length);
+        return framed;
+    }
+
+    private int IndexOfTerminator(ArraySegment<byte> input)
+    {
+        byte[] array = input.Array!;
+        int unit = _lineFeed.Length;
+        if (unit == 1)
+        {
+            int at = Array.IndexOf(array, _lineFeed[0], input.Offset, input.Count);
+            return at < 0 ? -1 : at - input.Offset;
+        }
+        // Multi-byte encodings: only whole code units can be a terminator.
+        for (int i = 0; i + unit <= input.Count; i += unit)
+        {
+            if (Matches(array, input.Offset + i, _lineFeed)) return i;
+        }
+        return -1;
+    }
+
+    private ArraySegment<byte> TrimCarriageReturn(ArraySegment<byte> line)
+    {
+        int cr = _carriageReturn.Length;
+        if (line.Count >= cr && Matches(line.Array!, line.Offset + line.Count - cr, _carriageReturn))
+            return new ArraySegment<byte>(line.Array!, line.Offset, line.Count - cr);
+        return line;
+    }
+
+    private static bool Matches(byte[] array, int at, byte[] pattern)
+    {
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            if (array[at + i] != pattern[i]) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,21 @@
+using System.Net;
+using System.Text;
+using NetCmdlets.Core.Tcp;
+
+namespace NetCmdlets.Core.Messages;
+
+/// <summary>One framed message of a TCP connection.</summary>
+public sealed class TcpMessage : NetMessage
+{
+    public TcpMessage(byte[] data, Encoding encoding, TcpConnection connection, MessageDirection direction)
+        : base(data, encoding, connection.RemoteEndPoint, connection.LocalEndPoint, direction)
+    {
+        Connection = connection;
+    }
+
+    /// <summary>The connection the message travelled on; on a server, the one to answer.</summary>
+    public TcpConnection Connection { get; }
+
+    /// <summary>The connection's Id, for grouping and sorting.</summary>
+    public int ConnectionId => Connection.Id;
+}

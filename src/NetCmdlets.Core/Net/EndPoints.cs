@@ -1,0 +1,75 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace NetCmdlets.Core.Net;
+
+/// <summary>Turns the addresses users type into IP addresses.</summary>
+public static class EndPoints
+{
+    /// <summary>
+    /// The address a listener binds. Null or empty means loopback, so nothing is exposed by accident;
+    /// "Any" and "::" mean every interface on IPv4 and IPv6 (a dual-mode socket), "0.0.0.0" IPv4 only.
+    /// </summary>
+    public static IPAddress ParseLocalAddress(string? text)
+    {
+        string value = (text ?? string.Empty).Trim();
+        switch (value.ToLowerInvariant())
+        {
+            case "":
+            case "loopback":
+            case "localhost":
+                return IPAddress.Loopback;
+            case "any":
+            case "*":
+            case "::":
+            case "[::]":
+                return Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
+            case "ipv6loopback":
+                return IPAddress.IPv6Loopback;
+        }
+        if (IPAddress.TryParse(value.Trim('[', ']'), out IPAddress? address)) return address;
+        IPAddress[] resolved = Resolve(value, CancellationToken.None);
+        return resolved[0];
+    }
+
+    /// <summary>Resolves a name or literal to its addresses, IPv6 and IPv4, in the order the resolver gives.</summary>
+    public static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? literal)) return new[] { literal };
+        Task<IPAddress[]> lookup = Dns.GetHostAddressesAsync(host);
+        // The resolver cannot be cancelled; stop waiting for it instead.
+        Task finished = await Task.WhenAny(lookup, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        if (finished != lookup) cancellationToken.ThrowIfCancellationRequested();
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await lookup.ConfigureAwait(false);
+        }
+        catch (SocketException error)
+        {
+            throw new NetException(NetErrorKind.NameNotResolved, host, $"The name '{host}' could not be resolved: {error.Message}", error);
+        }
+        addresses = addresses.Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6).ToArray();
+        if (addresses.Length == 0)
+            throw new NetException(NetErrorKind.NameNotResolved, host, $"The name '{host}' has no IPv4 or IPv6 address.");
+        return addresses;
+    }
+
+    public static IPAddress[] Resolve(string host, CancellationToken cancellationToken) =>
+        Sync.Run(ResolveAsync(host, cancellationToken));
+
+    /// <summary>"host:port", with IPv6 addresses in brackets.</summary>
+    public static string Format(string host, int port) =>
+        host.Contains(":") && !host.StartsWith("[", StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";
+
+    /// <summary>IPv4 addresses carried in a dual-mode IPv6 socket are shown as plain IPv4, as users typed them.</summary>
+    public static IPEndPoint Normalize(EndPoint? endPoint)
+    {
+        var ip = endPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        return ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : ip;
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text;
+using NetCmdlets.Core.Framing;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>How the connections of a server or client frame and decode their messages.</summary>
+public sealed class ConnectionOptions
+{
+    public IMessageFramer Framer { get; set; } = new LineFramer();
+
+    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
+
+    /// <summary>Received messages held for the consumer before reading pauses (TCP) or drops (UDP).</summary>
+    public int QueueCapacity { get; set; } = 1024;
+}

@@ -1,0 +1,34 @@
+using System.Threading;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>Live figures of a server: its connections, its traffic, and everything it refused or lost.</summary>
+public sealed class ServerStatistics : TrafficCounters
+{
+    private long _connectionsOpen;
+    private long _connectionsTotal;
+    private long _errors;
+    private long _dropped;
+
+    public long ConnectionsOpen => Interlocked.Read(ref _connectionsOpen);
+
+    public long ConnectionsTotal => Interlocked.Read(ref _connectionsTotal);
+
+    /// <summary>Connections ended by an error (reset, framing) and failed sends.</summary>
+    public long Errors => Interlocked.Read(ref _errors);
+
+    /// <summary>Datagrams that arrived while the queue was full (UDP only; TCP pauses instead).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    internal void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _connectionsOpen);
+        Interlocked.Increment(ref _connectionsTotal);
+    }
+
+    internal void ConnectionClosed() => Interlocked.Decrement(ref _connectionsOpen);
+
+    internal void AddError() => Interlocked.Increment(ref _errors);
+
+    internal void AddDropped() => Interlocked.Increment(ref _dropped);
+}

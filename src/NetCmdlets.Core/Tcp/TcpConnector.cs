@@ -1,0 +1,64 @@
+using System;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Net;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>Opens client connections: resolves the name, then tries each address until one answers.</summary>
+public static class TcpConnector
+{
+    /// <param name="timeout">For the whole attempt, resolution included; <see cref="Timeout.InfiniteTimeSpan"/> waits for the system's own limit.</param>
+    /// <exception cref="NetException">NameNotResolved, ConnectionRefused, ConnectTimeout or another socket error, for the last address tried.</exception>
+    public static async Task<TcpConnection> ConnectAsync(string host, int port, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        options ??= new ConnectionOptions();
+        string target = EndPoints.Format(host, port);
+        var clock = Stopwatch.StartNew();
+        IPAddress[] addresses = await EndPoints.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        NetException? failure = null;
+        foreach (IPAddress address in addresses)
+        {
+            TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - clock.Elapsed;
+            if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero) break;
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false))
+                    return new TcpConnection(socket, TcpConnectionRole.Client, options.Framer, options.Encoding, null);
+                failure = new NetException(NetErrorKind.ConnectTimeout, target,
+                    $"Connecting to {target} ({address}) timed out after {timeout.TotalSeconds:0.###} s.");
+            }
+            catch (SocketException e)
+            {
+                failure = NetException.FromSocket(e, target, $"Connecting to");
+            }
+            socket.Dispose();
+        }
+        throw failure ?? new NetException(NetErrorKind.ConnectTimeout, target, $"Connecting to {target} timed out after {timeout.TotalSeconds:0.###} s.");
+    }
+
+    public static TcpConnection Connect(string host, int port, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Sync.Run(ConnectAsync(host, port, options, timeout, cancellationToken));
+
+    /// <returns>False when the time ran out.</returns>
+    private static async Task<bool> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task connect = socket.ConnectAsync(endPoint);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(timeout);
+        Task finished = await Task.WhenAny(connect, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
+        if (finished == connect)
+        {
+            await connect.ConfigureAwait(false);
+            return true;
+        }
+        // The caller disposes the socket, which ends the attempt; its failure is expected.
+        _ = connect.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+        cancellationToken.ThrowIfCancellationRequested();
+        return false;
+    }
+}

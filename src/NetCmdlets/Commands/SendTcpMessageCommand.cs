@@ -1,0 +1,111 @@
+using System;
+using System.Management.Automation;
+using System.Text;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
+
+namespace NetCmdlets.Commands;
+
+/// <summary>Connects to a TCP server, sends each message as a line, and optionally reads one reply per message.</summary>
+[Cmdlet(VerbsCommunications.Send, "TcpMessage")]
+[OutputType(typeof(TcpMessage))]
+public sealed class SendTcpMessageCommand : NetCmdletBase
+{
+    private TcpConnection? _connection;
+    private bool _failed;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("CN", "Host", "HostName")]
+    public string ComputerName { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; }
+
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true)]
+    [AllowEmptyString]
+    public string[] Message { get; set; } = null!;
+
+    /// <summary>Wait for one reply message per message sent, and emit it.</summary>
+    [Parameter]
+    public SwitchParameter Receive { get; set; }
+
+    /// <summary>Emit an object for each message sent.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Limit for connecting and for each reply, in seconds; 0 means no limit.</summary>
+    [Parameter]
+    [ValidateRange(0, double.MaxValue)]
+    public double TimeoutSec { get; set; } = 10;
+
+    [Parameter]
+    [EncodingTransformation]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
+    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
+
+    protected override void ProcessRecord()
+    {
+        // After a failed connect, the rest of the piped messages have nowhere to go; one error says so.
+        if (_failed) return;
+        TcpConnection? connection = _connection ?? Connect();
+        if (connection is null) return;
+        foreach (string text in Message)
+        {
+            byte[] payload = Encoding.GetBytes(text);
+            try
+            {
+                UntilStopped(() => connection.SendMessage(payload, StopToken));
+                if (PassThru) WriteObject(new TcpMessage(payload, Encoding, connection, MessageDirection.Sent));
+                if (Receive && !ReceiveReply(connection)) return;
+            }
+            catch (NetException e)
+            {
+                _failed = true;
+                WriteNetError(e);
+                return;
+            }
+        }
+    }
+
+    protected override void ReleaseResources() => _connection?.Close();
+
+    private TcpConnection? Connect()
+    {
+        var options = new ConnectionOptions { Encoding = Encoding, Framer = new LineFramer(Encoding, MaxMessageLength) };
+        try
+        {
+            _connection = UntilStopped(() => TcpConnector.Connect(ComputerName, Port, options, ToTimeout(TimeoutSec), StopToken));
+            WriteVerbose($"Connected {_connection}.");
+            return _connection;
+        }
+        catch (NetException e)
+        {
+            _failed = true;
+            WriteNetError(e);
+            return null;
+        }
+    }
+
+    /// <returns>False when the server closed the connection instead of replying.</returns>
+    private bool ReceiveReply(TcpConnection connection)
+    {
+        TcpMessage? reply = UntilStopped(() => connection.Receive(ToTimeout(TimeoutSec), StopToken));
+        if (reply is null)
+        {
+            _failed = true;
+            WriteNetError(new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(),
+                $"{connection.RemoteEndPoint} closed the connection before replying."));
+            return false;
+        }
+        WriteObject(reply);
+        return true;
+    }
+}

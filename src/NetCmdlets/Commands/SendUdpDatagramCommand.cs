@@ -1,0 +1,92 @@
+using System.Management.Automation;
+using System.Text;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Udp;
+
+namespace NetCmdlets.Commands;
+
+/// <summary>Sends each message, or each byte array, as one UDP datagram.</summary>
+[Cmdlet(VerbsCommunications.Send, "UdpDatagram", DefaultParameterSetName = TextSet)]
+[OutputType(typeof(UdpDatagram))]
+public sealed class SendUdpDatagramCommand : NetCmdletBase
+{
+    private const string TextSet = "Text";
+    private const string BytesSet = "Bytes";
+
+    private UdpSender? _sender;
+    private bool _failed;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("CN", "Host", "HostName")]
+    public string ComputerName { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; }
+
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ParameterSetName = TextSet)]
+    [AllowEmptyString]
+    public string[] Message { get; set; } = null!;
+
+    /// <summary>The exact bytes of one datagram; binds the Data property of piped objects, so received datagrams can be forwarded.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BytesSet)]
+    public byte[] Data { get; set; } = null!;
+
+    [Parameter]
+    public SwitchParameter Broadcast { get; set; }
+
+    /// <summary>Emit an object for each datagram sent.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    [Parameter(ParameterSetName = TextSet)]
+    [EncodingTransformation]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
+    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
+
+    protected override void ProcessRecord()
+    {
+        if (_failed) return;
+        if (_sender is null)
+        {
+            try
+            {
+                _sender = UntilStopped(() => UdpSender.Open(ComputerName, Port, Broadcast, StopToken));
+            }
+            catch (NetException e)
+            {
+                _failed = true;
+                WriteNetError(e);
+                return;
+            }
+        }
+        if (ParameterSetName == BytesSet)
+        {
+            Send(_sender, Data);
+            return;
+        }
+        foreach (string text in Message)
+        {
+            if (!Send(_sender, Encoding.GetBytes(text))) return;
+        }
+    }
+
+    protected override void ReleaseResources() => _sender?.Dispose();
+
+    private bool Send(UdpSender sender, byte[] data)
+    {
+        try
+        {
+            sender.Send(data);
+        }
+        catch (NetException e)
+        {
+            WriteNetError(e);
+            return false;
+        }
+        if (PassThru) WriteObject(new UdpDatagram(data, Encoding, sender.RemoteEndPoint, sender.LocalEndPoint, MessageDirection.Sent));
+        return true;
+    }
+}

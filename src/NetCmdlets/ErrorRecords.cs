@@ -1,0 +1,36 @@
+using System.Management.Automation;
+using NetCmdlets.Core.Net;
+
+namespace NetCmdlets;
+
+/// <summary>One error id and category per cause, so scripts can tell failures apart.</summary>
+internal static class ErrorRecords
+{
+    public static ErrorRecord From(NetException error)
+    {
+        (string id, ErrorCategory category) = error.Kind switch
+        {
+            NetErrorKind.ConnectionRefused => ("ConnectionRefused", ErrorCategory.ConnectionError),
+            NetErrorKind.ConnectTimeout => ("ConnectTimeout", ErrorCategory.OperationTimeout),
+            NetErrorKind.ReceiveTimeout => ("ReceiveTimeout", ErrorCategory.OperationTimeout),
+            NetErrorKind.NameNotResolved => ("NameNotResolved", ErrorCategory.ObjectNotFound),
+            NetErrorKind.AddressInUse => ("AddressInUse", ErrorCategory.ResourceBusy),
+            NetErrorKind.AddressNotAvailable => ("AddressNotAvailable", ErrorCategory.InvalidArgument),
+            NetErrorKind.ConnectionReset => ("ConnectionReset", ErrorCategory.ConnectionError),
+            NetErrorKind.ConnectionClosed => ("ConnectionClosed", ErrorCategory.ConnectionError),
+            NetErrorKind.Framing => ("FramingError", ErrorCategory.InvalidData),
+            _ => ("SocketError", ErrorCategory.ConnectionError),
+        };
+        return new ErrorRecord(error, id, category, error.Target);
+    }
+
+    /// <summary>A handler that threw: the handler's exception under one id, with the message it failed on as target.</summary>
+    public static ErrorRecord HandlerFailed(RuntimeException error, object message) =>
+        new(error, "HandlerFailed", error.ErrorRecord.CategoryInfo.Category, message)
+        {
+            ErrorDetails = new ErrorDetails($"The handler failed on a message from {TargetOf(message)}: {error.Message}"),
+        };
+
+    private static string TargetOf(object message) =>
+        message is Core.Messages.NetMessage m ? m.RemoteEndPoint.ToString() : message.ToString();
+}

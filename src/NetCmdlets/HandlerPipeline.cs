@@ -1,0 +1,81 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+
+namespace NetCmdlets;
+
+/// <summary>
+/// Runs a user's -Handler once per message on the pipeline thread, through one steppable pipeline
+/// kept open across messages: the script block is compiled and its scope built once, so variables
+/// the handler sets persist from message to message, and each call costs microseconds.
+/// </summary>
+/// <remarks>
+/// The pipeline is <c>ForEach-Object -Process $handler | ReplySink</c> begun against the calling cmdlet:
+/// the handler's errors, warnings and verbose output flow to the cmdlet's own streams, while its
+/// output is caught by the sink and becomes the reply instead of going down the user's pipeline.
+/// </remarks>
+internal sealed class HandlerPipeline : IDisposable
+{
+    private static readonly CmdletInfo s_sink = new("Add-NetCmdletsReply", typeof(ReplySinkCommand));
+    private static readonly ScriptBlock s_shape = ScriptBlock.Create("param($handler, $sink, $replies) ForEach-Object -Process $handler | & $sink -Replies $replies");
+
+    private readonly ScriptBlock _handler;
+    private readonly PSCmdlet _owner;
+    private readonly List<object> _replies = new();
+    private SteppablePipeline? _pipeline;
+
+    public HandlerPipeline(ScriptBlock handler, PSCmdlet owner)
+    {
+        _handler = handler;
+        _owner = owner;
+    }
+
+    /// <summary>Invokes the handler with <c>$_</c> set to <paramref name="input"/> and returns what it output.</summary>
+    /// <exception cref="RuntimeException">The handler threw; the next call starts a fresh pipeline.</exception>
+    public IReadOnlyList<object> Invoke(object input)
+    {
+        _replies.Clear();
+        if (_pipeline is null)
+        {
+            _pipeline = s_shape.GetSteppablePipeline(CommandOrigin.Internal, new object[] { _handler, s_sink, _replies });
+            // Begin(cmdlet) would take "expects input" from the cmdlet, which has none; this form
+            // expects input and still links the streams to the cmdlet that is running now.
+            _pipeline.Begin(true, (EngineIntrinsics)_owner.GetVariableValue("ExecutionContext"));
+        }
+        try
+        {
+            _pipeline.Process(input);
+        }
+        catch (Exception)
+        {
+            // A terminating error leaves the steppable pipeline unusable.
+            Dispose();
+            throw;
+        }
+        return _replies;
+    }
+
+    public void Dispose()
+    {
+        SteppablePipeline? pipeline = _pipeline;
+        _pipeline = null;
+        pipeline?.Dispose();
+    }
+}
+
+/// <summary>The end of <see cref="HandlerPipeline"/>: collects the handler's output. Not exported.</summary>
+[Cmdlet(VerbsCommon.Add, "NetCmdletsReply")]
+public sealed class ReplySinkCommand : Cmdlet
+{
+    [Parameter(ValueFromPipeline = true)]
+    public object? InputObject { get; set; }
+
+    [Parameter(Mandatory = true)]
+    [AllowEmptyCollection]
+    public List<object> Replies { get; set; } = null!;
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is not null) Replies.Add(InputObject);
+    }
+}

@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace NetCmdlets;
+
+/// <summary>Written to the information stream (tag "Listening") once a server is bound, so port 0 can be read back.</summary>
+public sealed class ListenerStarted
+{
+    public ListenerStarted(string protocol, IPEndPoint localEndPoint)
+    {
+        Protocol = protocol;
+        LocalEndPoint = localEndPoint;
+    }
+
+    public string Protocol { get; }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public int Port => LocalEndPoint.Port;
+
+    public override string ToString() => $"Listening on {Protocol} {LocalEndPoint}";
+}

@@ -1,0 +1,23 @@
+<#
+.SYNOPSIS
+Runs every *.Tests.ps1 beside this file with Pester against the built module; build.ps1 -Task Test calls it in a child pwsh.
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ResultPath
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath -Force
+# common.ps1 imports the module from here, so the tests always use the build under test.
+$env:NETCMDLETS_MODULE_PATH = $ModulePath
+
+$config = New-PesterConfiguration
+$config.Run.Path = $PSScriptRoot
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$result = Invoke-Pester -Configuration $config
+
+# Tests that could not even run (a broken file) count as failures.
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+@{ Passed = $result.PassedCount; Failed = $failed } | ConvertTo-Json | Set-Content -Path $ResultPath
