@@ -14,6 +14,7 @@
         'Send-TcpMessage'
         'Send-UdpDatagram'
         'Receive-UdpDatagram'
+        'Start-UdpServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -14,7 +14,7 @@ public abstract class NetCmdletBase : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Cancelled when the pipeline stops; every wait of the cmdlet observes it.</summary>
-    protected CancellationToken StopToken => _stopping.Token;
+    internal CancellationToken StopToken => _stopping.Token;
 
     protected override void StopProcessing() => _stopping.Cancel();
 
@@ -27,7 +27,7 @@ public abstract class NetCmdletBase : PSCmdlet, IDisposable
     protected void ThrowNetError(NetException error) => ThrowTerminatingError(ErrorRecords.From(error));
 
     /// <summary>Runs a blocking wait; a cancellation caused by a stop becomes the stop PowerShell expects.</summary>
-    protected T UntilStopped<T>(Func<T> wait)
+    internal T UntilStopped<T>(Func<T> wait)
     {
         try
         {
@@ -39,7 +39,7 @@ public abstract class NetCmdletBase : PSCmdlet, IDisposable
         }
     }
 
-    protected void UntilStopped(Action wait) => UntilStopped(() =>
+    internal void UntilStopped(Action wait) => UntilStopped(() =>
     {
         wait();
         return true;

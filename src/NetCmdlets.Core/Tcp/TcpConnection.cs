@@ -40,7 +40,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     private bool _sending;
     private bool _closeAfterSends;
     private int _closed;
-    private BoundedQueue<TcpEvent>? _inbox;
+    private BoundedQueue<ServerEvent>? _inbox;
     private bool _inboxEnded;
 
     internal TcpConnection(Socket socket, TcpConnectionRole role, IMessageFramer framer, Encoding encoding, ServerStatistics? server)
@@ -84,11 +84,11 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
 
     /// <summary>Reads messages until the peer closes or an error, handing each to <paramref name="queue"/> and waiting for room there.</summary>
     /// <remarks>
-    /// Ends with a <see cref="TcpEventKind.Closed"/> event carrying the error, if any. Never throws.
+    /// Ends with a <see cref="ServerEventKind.Closed"/> event carrying the error, if any. Never throws.
     /// After a clean end the connection stays open for sending: a peer that half-closed still gets
     /// the replies to its last messages. Whoever takes the Closed event closes the connection.
     /// </remarks>
-    public async Task ReceiveIntoAsync(BoundedQueue<TcpEvent> queue, CancellationToken cancellationToken)
+    public async Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
     {
         NetException? error = null;
         try
@@ -113,7 +113,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
             Abort();
         }
         _receiveEnded.TrySetResult(true);
-        queue.EnqueueControl(TcpEvent.Closed(this, error));
+        queue.EnqueueControl(ServerEvent.Closed(this, error));
     }
 
     /// <summary>
@@ -125,7 +125,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         lock (_sendGate)
         {
             if (_inbox is not null) return;
-            _inbox = new BoundedQueue<TcpEvent>(capacity);
+            _inbox = new BoundedQueue<ServerEvent>(capacity);
         }
         _ = ReceiveIntoAsync(_inbox, CancellationToken.None);
     }
@@ -139,7 +139,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         using var timer = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         if (timeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(timeout);
-        TcpEvent next;
+        ServerEvent next;
         try
         {
             next = await _inbox!.DequeueAsync(linked.Token).ConfigureAwait(false);
@@ -149,7 +149,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
             throw new NetException(NetErrorKind.ReceiveTimeout, RemoteEndPoint.ToString(),
                 $"No message from {RemoteEndPoint} within {timeout.TotalSeconds:0.###} s.");
         }
-        if (next.Kind == TcpEventKind.Message) return next.Message;
+        if (next.Kind == ServerEventKind.Message) return (TcpMessage)next.Message!;
         _inboxEnded = true;
         Close();
         if (next.Error is not null) throw next.Error;
@@ -209,7 +209,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
 
     public void Dispose() => Close();
 
-    private async Task ReceiveLoopAsync(BoundedQueue<TcpEvent> queue, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
     {
         byte[]? buffer = null;
         int start = 0, end = 0;
@@ -281,13 +281,13 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         }
     }
 
-    private Task DeliverAsync(ArraySegment<byte> payload, BoundedQueue<TcpEvent> queue, CancellationToken cancellationToken)
+    private Task DeliverAsync(ArraySegment<byte> payload, BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
     {
         var data = new byte[payload.Count];
         Buffer.BlockCopy(payload.Array!, payload.Offset, data, 0, payload.Count);
         AddReceivedMessage();
         _server?.AddReceivedMessage();
-        return queue.EnqueueAsync(TcpEvent.ForMessage(new TcpMessage(data, Encoding, this, MessageDirection.Received)), cancellationToken);
+        return queue.EnqueueAsync(ServerEvent.ForMessage(new TcpMessage(data, Encoding, this, MessageDirection.Received)), cancellationToken);
     }
 
     private async Task SendLoopAsync()

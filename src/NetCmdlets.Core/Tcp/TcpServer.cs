@@ -5,40 +5,36 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
 
 namespace NetCmdlets.Core.Tcp;
 
 /// <summary>
-/// A listener serving any number of clients on the thread pool. Everything that happens (a client
-/// connects, a message arrives, a client leaves) becomes a <see cref="TcpEvent"/> that one consumer
-/// takes in order with <see cref="TakeEventAsync"/> or <see cref="TryTakeEvent"/>.
+/// A listener serving any number of clients on the thread pool. Clients connecting, messages and
+/// clients leaving become <see cref="ServerEvent"/>s for one consumer.
 /// </summary>
-public sealed class TcpServer : IDisposable
+public sealed class TcpServer : NetServer
 {
     private readonly ConnectionOptions _options;
-    private readonly BoundedQueue<TcpEvent> _events;
     private readonly ConcurrentDictionary<int, TcpConnection> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
 
     public TcpServer(IPEndPoint localEndPoint, ConnectionOptions? options = null)
+        : base(localEndPoint, (options ?? new ConnectionOptions()).QueueCapacity)
     {
-        LocalEndPoint = localEndPoint ?? throw new ArgumentNullException(nameof(localEndPoint));
         _options = options ?? new ConnectionOptions();
-        _events = new BoundedQueue<TcpEvent>(_options.QueueCapacity);
     }
 
-    /// <summary>The bound endpoint; after <see cref="Start"/>, with the port the system picked for port 0.</summary>
-    public IPEndPoint LocalEndPoint { get; private set; }
+    public override string Protocol => "TCP";
 
-    public ServerStatistics Statistics { get; } = new();
+    public override IMessageFramer Framer => _options.Framer;
 
     public ICollection<TcpConnection> Connections => _connections.Values;
 
-    /// <summary>Binds and starts accepting.</summary>
-    /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
-    public void Start()
+    public override void Start()
     {
         var listener = new Socket(LocalEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -58,19 +54,23 @@ public sealed class TcpServer : IDisposable
         _ = AcceptLoopAsync(listener);
     }
 
-    /// <summary>The next event, waiting as long as the token allows. A Closed event closes its connection as it is taken.</summary>
-    public async Task<TcpEvent> TakeEventAsync(CancellationToken cancellationToken) =>
-        Settle(await _events.DequeueAsync(cancellationToken).ConfigureAwait(false));
-
-    /// <summary>The next event, waiting up to <paramref name="timeout"/>; false when none came in time.</summary>
-    public bool TryTakeEvent(out TcpEvent tcpEvent, TimeSpan timeout, CancellationToken cancellationToken)
+    public override Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies)
     {
-        if (!_events.TryDequeue(out tcpEvent, timeout, cancellationToken)) return false;
-        Settle(tcpEvent);
-        return true;
+        TcpConnection connection = ((TcpMessage)request).Connection;
+        if (replies.Count == 1) return connection.SendAsync(replies[0], 1, CancellationToken.None);
+        int total = 0;
+        foreach (byte[] reply in replies) total += reply.Length;
+        var bytes = new byte[total];
+        int at = 0;
+        foreach (byte[] reply in replies)
+        {
+            Buffer.BlockCopy(reply, 0, bytes, at, reply.Length);
+            at += reply.Length;
+        }
+        return connection.SendAsync(bytes, replies.Count, CancellationToken.None);
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         _stopping.Cancel();
         _listener?.Dispose();
@@ -79,15 +79,15 @@ public sealed class TcpServer : IDisposable
         _connections.Clear();
     }
 
-    private TcpEvent Settle(TcpEvent tcpEvent)
+    protected override ServerEvent OnTaken(ServerEvent serverEvent)
     {
         // Closing here, not when the peer's end is read, lets replies to its last messages go out first.
-        if (tcpEvent.Kind == TcpEventKind.Closed)
+        if (serverEvent.Kind == ServerEventKind.Closed)
         {
-            tcpEvent.Connection.Close();
-            _connections.TryRemove(tcpEvent.Connection.Id, out _);
+            serverEvent.Connection!.Close();
+            _connections.TryRemove(serverEvent.Connection.Id, out _);
         }
-        return tcpEvent;
+        return serverEvent;
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -112,8 +112,8 @@ public sealed class TcpServer : IDisposable
             var connection = new TcpConnection(client, TcpConnectionRole.Server, _options.Framer, _options.Encoding, Statistics);
             _connections[connection.Id] = connection;
             Statistics.ConnectionOpened();
-            _events.EnqueueControl(TcpEvent.Opened(connection));
-            _ = connection.ReceiveIntoAsync(_events, _stopping.Token);
+            Events.EnqueueControl(ServerEvent.Opened(connection));
+            _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
             if (_stopping.IsCancellationRequested) connection.Abort();
         }
     }

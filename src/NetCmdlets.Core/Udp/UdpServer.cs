@@ -1,9 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Tcp;
@@ -11,33 +13,34 @@ using NetCmdlets.Core.Tcp;
 namespace NetCmdlets.Core.Udp;
 
 /// <summary>
-/// A bound UDP socket whose datagrams are queued for one consumer. UDP cannot be paused, so a
-/// datagram that finds the queue full is dropped and counted in <see cref="ServerStatistics.Dropped"/>.
+/// A bound UDP socket whose datagrams become <see cref="ServerEvent"/>s for one consumer. UDP cannot be
+/// paused, so a datagram that finds the queue full is dropped and counted in <see cref="ServerStatistics.Dropped"/>.
 /// </summary>
-public sealed class UdpReceiver : IDisposable
+public sealed class UdpServer : NetServer
 {
     /// <summary>Kernel buffer asked for, so bursts survive while the consumer is busy; the system may grant less.</summary>
     private const int SocketReceiveBuffer = 8 * 1024 * 1024;
     private const int MaxDatagram = 65535;
 
+    /// <summary>Datagrams held for the consumer: far more than TCP needs, since UDP has no other buffer to fall back on.</summary>
+    public const int DefaultQueueCapacity = 65536;
+
     private readonly Encoding _encoding;
-    private readonly BoundedQueue<UdpDatagram> _datagrams;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
 
-    public UdpReceiver(IPEndPoint localEndPoint, Encoding? encoding = null, int queueCapacity = 65536)
+    public UdpServer(IPEndPoint localEndPoint, Encoding? encoding = null, int queueCapacity = DefaultQueueCapacity)
+        : base(localEndPoint, queueCapacity)
     {
-        LocalEndPoint = localEndPoint ?? throw new ArgumentNullException(nameof(localEndPoint));
         _encoding = encoding ?? TextEncodings.Utf8;
-        _datagrams = new BoundedQueue<UdpDatagram>(queueCapacity);
     }
 
-    public IPEndPoint LocalEndPoint { get; private set; }
+    public override string Protocol => "UDP";
 
-    public ServerStatistics Statistics { get; } = new();
+    public override IMessageFramer? Framer => null;
 
     /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
-    public void Start()
+    public override void Start()
     {
         var socket = new Socket(LocalEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -56,21 +59,20 @@ public sealed class UdpReceiver : IDisposable
         _ = ReceiveLoopAsync(socket);
     }
 
-    /// <summary>The next datagram, waiting up to <paramref name="timeout"/>; false when none came in time.</summary>
-    public bool TryTake(out UdpDatagram datagram, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _datagrams.TryDequeue(out datagram, timeout, cancellationToken);
-
-    public Task<UdpDatagram> TakeAsync(CancellationToken cancellationToken) => _datagrams.DequeueAsync(cancellationToken);
-
-    /// <summary>Sends a datagram from this socket, so the peer sees the receiver's address as its source.</summary>
+    /// <summary>Sends a datagram from this socket, so the peer sees the server's address as its source.</summary>
     public async Task SendToAsync(byte[] data, IPEndPoint remoteEndPoint)
     {
-        Socket socket = _socket ?? throw new InvalidOperationException("The receiver is not started.");
+        Socket socket = _socket ?? throw new InvalidOperationException("The server is not started.");
         await UdpSender.SendToAsync(socket, data, remoteEndPoint).ConfigureAwait(false);
         Statistics.AddSent(1, data.Length);
     }
 
-    public void Dispose()
+    public override async Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies)
+    {
+        foreach (byte[] reply in replies) await SendToAsync(reply, request.RemoteEndPoint).ConfigureAwait(false);
+    }
+
+    public override void Dispose()
     {
         _stopping.Cancel();
         _socket?.Dispose();
@@ -102,7 +104,7 @@ public sealed class UdpReceiver : IDisposable
             Statistics.AddReceivedBytes(data.Length);
             Statistics.AddReceivedMessage();
             var datagram = new UdpDatagram(data, _encoding, EndPoints.Normalize(result.RemoteEndPoint), LocalEndPoint, MessageDirection.Received);
-            if (!_datagrams.TryEnqueue(datagram)) Statistics.AddDropped();
+            if (!Events.TryEnqueue(ServerEvent.ForDatagram(datagram))) Statistics.AddDropped();
         }
     }
 }

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 
-namespace NetCmdlets;
+namespace NetCmdlets.Handlers;
 
 /// <summary>
 /// Runs a user's -Handler once per message on the pipeline thread, through one steppable pipeline
@@ -24,9 +24,9 @@ internal sealed class HandlerPipeline : IDisposable
     private readonly List<object> _replies = new();
     private SteppablePipeline? _pipeline;
 
-    public HandlerPipeline(ScriptBlock handler, PSCmdlet owner)
+    public HandlerPipeline(ScriptBlock handler, object[] arguments, PSCmdlet owner)
     {
-        _handler = handler;
+        _handler = arguments.Length == 0 ? handler : WithArguments(handler, arguments);
         _owner = owner;
     }
 
@@ -54,6 +54,12 @@ internal sealed class HandlerPipeline : IDisposable
         }
         return _replies;
     }
+
+    /// <summary>A script block that runs <paramref name="handler"/> with <paramref name="arguments"/> as its $args or parameters.</summary>
+    private static ScriptBlock WithArguments(ScriptBlock handler, object[] arguments) =>
+        (ScriptBlock)PSObject.AsPSObject(s_bindArguments.InvokeReturnAsIs(handler, arguments)).BaseObject;
+
+    private static readonly ScriptBlock s_bindArguments = ScriptBlock.Create("param($handler, $arguments) { . $handler @arguments }.GetNewClosure()");
 
     public void Dispose()
     {

@@ -1,0 +1,108 @@
+using System;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+
+namespace NetCmdlets.Handlers;
+
+/// <summary>
+/// One runspace of a parallel handler: a long-running <c>ForEach-Object</c> over an input collection,
+/// so the handler is compiled once and its variables persist, as on the pipeline thread. Its replies
+/// are sent from its own thread; its errors and other streams are posted to the server's consumer.
+/// </summary>
+internal sealed class HandlerWorker : IDisposable
+{
+    private const string Script = @"
+param($__handlerText, $__using, $__arguments)
+foreach ($__entry in $__using.GetEnumerator()) { Set-Variable -Name $__entry.Key -Value $__entry.Value }
+$__handler = [scriptblock]::Create($__handlerText)
+$input | ForEach-Object {
+    $__message = $_
+    $__failure = $null
+    $__output = $null
+    try { $__output = @(. $__handler @__arguments) } catch { $__failure = $_ }
+    [NetCmdlets.Handlers.HandlerResult]::new($__message, $__output, $__failure)
+}";
+
+    private readonly Runspace _runspace;
+    private readonly PowerShell _powerShell;
+    private readonly PSDataCollection<object> _input = new();
+    private readonly PSDataCollection<PSObject> _output = new();
+    private readonly NetServer _server;
+    private readonly Action _handled;
+    private readonly IAsyncResult _running;
+
+    public HandlerWorker(InitialSessionState sessionState, PortableHandler handler, NetServer server, Action handled)
+    {
+        _server = server;
+        _handled = handled;
+        _runspace = RunspaceFactory.CreateRunspace(sessionState);
+        _runspace.Open();
+        _powerShell = PowerShell.Create();
+        _powerShell.Runspace = _runspace;
+        _powerShell.AddScript(Script).AddArgument(handler.Text).AddArgument(handler.UsingValues).AddArgument(handler.Arguments);
+        _output.DataAdded += (_, _) => OnOutput();
+        Forward(_powerShell.Streams.Error);
+        Forward(_powerShell.Streams.Warning);
+        Forward(_powerShell.Streams.Verbose);
+        Forward(_powerShell.Streams.Debug);
+        Forward(_powerShell.Streams.Information);
+        _running = _powerShell.BeginInvoke(_input, _output);
+    }
+
+    public void Add(NetMessage message) => _input.Add(message);
+
+    public void Dispose()
+    {
+        _input.Complete();
+        try
+        {
+            _powerShell.Stop();
+            _powerShell.EndInvoke(_running);
+        }
+        catch (Exception)
+        {
+            // Stopping a worker mid-message is expected when the server is stopped.
+        }
+        _powerShell.Dispose();
+        _runspace.Dispose();
+    }
+
+    private void Forward<T>(PSDataCollection<T> stream)
+    {
+        stream.DataAdded += (_, _) =>
+        {
+            foreach (T record in stream.ReadAll())
+            {
+                if (record is not null) _server.Post(record);
+            }
+        };
+    }
+
+    // Runs on the worker's pipeline thread, once per handled message, in order.
+    private void OnOutput()
+    {
+        foreach (PSObject item in _output.ReadAll())
+        {
+            if (item.BaseObject is not HandlerResult result) continue;
+            var message = (NetMessage)PSObject.AsPSObject(result.Message).BaseObject;
+            try
+            {
+                if (result.Failure is not null)
+                    _server.Post(ErrorRecords.HandlerFailed(new RuntimeException(result.Failure.Exception.Message, result.Failure.Exception, result.Failure), message));
+                else if (result.Output.Length > 0)
+                    _ = _server.ReplyAsync(message, ReplyEncoder.Encode(result.Output, _server.Framer, message.Encoding));
+            }
+            catch (NetException e)
+            {
+                _server.Post(ErrorRecords.From(e));
+            }
+            finally
+            {
+                _handled();
+            }
+        }
+    }
+}

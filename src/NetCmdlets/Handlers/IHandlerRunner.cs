@@ -1,0 +1,14 @@
+using System;
+using NetCmdlets.Core.Messages;
+
+namespace NetCmdlets.Handlers;
+
+/// <summary>Runs the user's -Handler for each received message and sends its output back as replies.</summary>
+internal interface IHandlerRunner : IDisposable
+{
+    /// <summary>Called on the pipeline thread for each message, in the order they arrived.</summary>
+    void Dispatch(NetMessage message);
+
+    /// <summary>Waits until every dispatched message has been handled and its replies queued.</summary>
+    void Drain();
+}

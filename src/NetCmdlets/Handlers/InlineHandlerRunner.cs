@@ -1,0 +1,53 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+
+namespace NetCmdlets.Handlers;
+
+/// <summary>-ThrottleLimit 1: the handler runs on the cmdlet's own pipeline thread, one message at a time.</summary>
+internal sealed class InlineHandlerRunner : IHandlerRunner
+{
+    private readonly HandlerPipeline _pipeline;
+    private readonly NetServer _server;
+    private readonly PSCmdlet _cmdlet;
+
+    public InlineHandlerRunner(ScriptBlock handler, object[] arguments, NetServer server, PSCmdlet cmdlet)
+    {
+        _pipeline = new HandlerPipeline(handler, arguments, cmdlet);
+        _server = server;
+        _cmdlet = cmdlet;
+    }
+
+    public void Dispatch(NetMessage message)
+    {
+        IReadOnlyList<object> output;
+        try
+        {
+            output = _pipeline.Invoke(message);
+        }
+        catch (RuntimeException e) when (e is not PipelineStoppedException)
+        {
+            _cmdlet.WriteError(ErrorRecords.HandlerFailed(e, message));
+            return;
+        }
+        if (output.Count == 0) return;
+        try
+        {
+            // Not awaited: a client that does not read must not stall the others. A failed send
+            // ends that connection, and its Closed event reports why.
+            _ = _server.ReplyAsync(message, ReplyEncoder.Encode(output, _server.Framer, message.Encoding));
+        }
+        catch (NetException e)
+        {
+            _cmdlet.WriteError(ErrorRecords.From(e));
+        }
+    }
+
+    public void Drain()
+    {
+    }
+
+    public void Dispose() => _pipeline.Dispose();
+}

@@ -1,0 +1,78 @@
+using System.Management.Automation;
+using System.Net;
+using System.Text;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Handlers;
+
+namespace NetCmdlets;
+
+/// <summary>The parameters and run of every cmdlet that binds a port and emits what arrives on it.</summary>
+public abstract class ListenerCommandBase : NetCmdletBase
+{
+    private NetServer? _server;
+    private IHandlerRunner? _handler;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>Loopback by default; Any (or ::) for every interface.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(LocalAddressCompleter))]
+    public string LocalAddress { get; set; } = "Loopback";
+
+    /// <summary>Stop after this many messages.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; }
+
+    /// <summary>Stop after this many seconds; 0 means no limit.</summary>
+    [Parameter]
+    [ValidateRange(0, double.MaxValue)]
+    public double TimeoutSec { get; set; }
+
+    [Parameter]
+    [EncodingTransformation]
+    [ArgumentCompleter(typeof(EncodingCompleter))]
+    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
+
+    protected override void EndProcessing()
+    {
+        IPAddress address;
+        try
+        {
+            address = EndPoints.ParseLocalAddress(LocalAddress);
+        }
+        catch (NetException e)
+        {
+            ThrowNetError(e);
+            return;
+        }
+        _server = CreateServer(new IPEndPoint(address, Port));
+        try
+        {
+            _server.Start();
+        }
+        catch (NetException e)
+        {
+            ThrowNetError(e);
+        }
+        var started = new ListenerStarted(_server.Protocol, _server.LocalEndPoint, _server.Statistics);
+        WriteVerbose(started.ToString());
+        WriteInformation(started, new[] { "Listening" });
+        _handler = CreateHandlerRunner(_server);
+        new ServerPump(this, _server, _handler).Run(Count, ToTimeout(TimeoutSec));
+    }
+
+    protected abstract NetServer CreateServer(IPEndPoint localEndPoint);
+
+    /// <summary>What runs for each message; null when the cmdlet only emits them.</summary>
+    private protected virtual IHandlerRunner? CreateHandlerRunner(NetServer server) => null;
+
+    protected override void ReleaseResources()
+    {
+        _handler?.Dispose();
+        _server?.Dispose();
+    }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Handlers;
+
+namespace NetCmdlets;
+
+/// <summary>
+/// The pipeline-thread side of a server: takes its events in order, writes each message to the
+/// pipeline, hands it to the handler, and reports what the server and handler workers posted.
+/// </summary>
+internal sealed class ServerPump
+{
+    private readonly NetCmdletBase _cmdlet;
+    private readonly NetServer _server;
+    private readonly IHandlerRunner? _handler;
+
+    public ServerPump(NetCmdletBase cmdlet, NetServer server, IHandlerRunner? handler)
+    {
+        _cmdlet = cmdlet;
+        _server = server;
+        _handler = handler;
+    }
+
+    /// <param name="count">Stop after this many messages; 0 for no limit.</param>
+    /// <param name="limit">Stop after this long; infinite for no limit.</param>
+    public void Run(int count, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        int received = 0;
+        while (count == 0 || received < count)
+        {
+            TimeSpan wait = limit == Timeout.InfiniteTimeSpan ? limit : limit - clock.Elapsed;
+            if (wait != Timeout.InfiniteTimeSpan && wait <= TimeSpan.Zero) break;
+            ServerEvent next = null!;
+            if (!_cmdlet.UntilStopped(() => _server.TryTakeEvent(out next, wait, _cmdlet.StopToken))) break;
+            if (next.Kind == ServerEventKind.Message)
+            {
+                // Written before the handler runs, so a downstream Select-Object -First sees it even if the handler fails.
+                _cmdlet.WriteObject(next.Message);
+                _handler?.Dispatch(next.Message!);
+                received++;
+            }
+            else
+            {
+                Report(next);
+            }
+        }
+        // Replies to the last counted messages go out before the server closes.
+        _cmdlet.UntilStopped(() => _handler?.Drain());
+        while (_server.TryTakeEvent(out ServerEvent late, TimeSpan.Zero, _cmdlet.StopToken))
+        {
+            if (late.Kind == ServerEventKind.Notice) Report(late);
+        }
+        ReportDropped();
+    }
+
+    private void Report(ServerEvent serverEvent)
+    {
+        switch (serverEvent.Kind)
+        {
+            case ServerEventKind.Opened:
+                _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} opened.");
+                break;
+            case ServerEventKind.Closed when serverEvent.Error is null || serverEvent.Error.Kind == NetErrorKind.ConnectionReset:
+                // A reset is how many clients hang up; it loses nothing the server had taken.
+                _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} closed{(serverEvent.Error is null ? "" : " by a reset")}.");
+                break;
+            case ServerEventKind.Closed:
+                _cmdlet.WriteError(ErrorRecords.From(serverEvent.Error!));
+                break;
+            case ServerEventKind.Notice:
+                WriteNotice(serverEvent.Notice);
+                break;
+        }
+    }
+
+    private void WriteNotice(object? notice)
+    {
+        switch (notice)
+        {
+            case ErrorRecord error:
+                _cmdlet.WriteError(error);
+                break;
+            case WarningRecord warning:
+                _cmdlet.WriteWarning(warning.Message);
+                break;
+            case VerboseRecord verbose:
+                _cmdlet.WriteVerbose(verbose.Message);
+                break;
+            case DebugRecord debug:
+                _cmdlet.WriteDebug(debug.Message);
+                break;
+            case InformationRecord information:
+                _cmdlet.WriteInformation(information);
+                break;
+        }
+    }
+
+    private void ReportDropped()
+    {
+        long dropped = _server.Statistics.Dropped;
+        // UDP cannot be slowed down: what the pipeline could not keep up with is lost, and said so.
+        if (dropped > 0)
+            _cmdlet.WriteWarning($"{dropped} datagram(s) arrived while the pipeline was busy and were dropped; {_server.Statistics.MessagesReceived} arrived in all.");
+    }
+}
