@@ -15,6 +15,10 @@
         'Send-UdpDatagram'
         'Receive-UdpDatagram'
         'Start-UdpServer'
+        'New-TcpConnection'
+        'Receive-TcpMessage'
+        'Get-TcpConnection'
+        'Close-TcpConnection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -120,8 +120,11 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     /// For a client connection: starts reading into the connection's own inbox, from which
     /// <see cref="ReceiveAsync"/> takes messages. Called once; later calls do nothing.
     /// </summary>
+    /// <exception cref="InvalidOperationException">A server reads this connection: its messages arrive through the server.</exception>
     public void StartReceiving(int capacity = 1024)
     {
+        if (Role == TcpConnectionRole.Server)
+            throw new InvalidOperationException($"Connection {this} belongs to a server; its messages arrive through the server, not through Receive.");
         lock (_sendGate)
         {
             if (_inbox is not null) return;

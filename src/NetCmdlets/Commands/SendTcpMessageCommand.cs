@@ -10,22 +10,30 @@ using NetCmdlets.Core.Tcp;
 namespace NetCmdlets.Commands;
 
 /// <summary>Connects to a TCP server, sends each message as a line, and optionally reads one reply per message.</summary>
-[Cmdlet(VerbsCommunications.Send, "TcpMessage")]
+[Cmdlet(VerbsCommunications.Send, "TcpMessage", DefaultParameterSetName = HostSet)]
 [OutputType(typeof(TcpMessage))]
 public sealed class SendTcpMessageCommand : NetCmdletBase
 {
+    private const string HostSet = "ComputerName";
+    private const string ConnectionSet = "Connection";
+
     private TcpConnection? _connection;
     private bool _failed;
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostSet)]
     [Alias("CN", "Host", "HostName")]
     public string ComputerName { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostSet)]
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
 
-    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true)]
+    /// <summary>A connection from New-TcpConnection, or a server handler's $_.Connection; left open afterwards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    public TcpConnection Connection { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ParameterSetName = HostSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ConnectionSet)]
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
 
@@ -42,12 +50,13 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [ValidateRange(0, double.MaxValue)]
     public double TimeoutSec { get; set; } = 10;
 
-    [Parameter]
+    /// <summary>Text encoding; with -Connection, the connection's own encoding is used instead.</summary>
+    [Parameter(ParameterSetName = HostSet)]
     [EncodingTransformation]
     [ArgumentCompleter(typeof(EncodingCompleter))]
     public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 
-    [Parameter]
+    [Parameter(ParameterSetName = HostSet)]
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
@@ -55,26 +64,33 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     {
         // After a failed connect, the rest of the piped messages have nowhere to go; one error says so.
         if (_failed) return;
-        TcpConnection? connection = _connection ?? Connect();
+        TcpConnection? connection = ParameterSetName == ConnectionSet ? Connection : _connection ?? Connect();
         if (connection is null) return;
         foreach (string text in Message)
         {
-            byte[] payload = Encoding.GetBytes(text);
+            byte[] payload = connection.Encoding.GetBytes(text);
             try
             {
                 UntilStopped(() => connection.SendMessage(payload, StopToken));
-                if (PassThru) WriteObject(new TcpMessage(payload, Encoding, connection, MessageDirection.Sent));
+                if (PassThru) WriteObject(new TcpMessage(payload, connection.Encoding, connection, MessageDirection.Sent));
                 if (Receive && !ReceiveReply(connection)) return;
             }
             catch (NetException e)
             {
-                _failed = true;
+                // A connection of our own is gone: the rest of the piped messages have nowhere to go.
+                _failed = ParameterSetName == HostSet;
                 WriteNetError(e);
+                return;
+            }
+            catch (System.InvalidOperationException e)
+            {
+                WriteError(new ErrorRecord(e, "ServerConnection", ErrorCategory.InvalidOperation, connection));
                 return;
             }
         }
     }
 
+    /// <summary>Only the connection this cmdlet opened; one passed with -Connection stays open.</summary>
     protected override void ReleaseResources() => _connection?.Close();
 
     private TcpConnection? Connect()

@@ -1,0 +1,28 @@
+using System.Management.Automation;
+using NetCmdlets.Core.Tcp;
+
+namespace NetCmdlets.Commands;
+
+/// <summary>Closes connections: what is queued is sent, then the connection ends.</summary>
+[Cmdlet(VerbsCommon.Close, "TcpConnection")]
+[OutputType(typeof(TcpConnection))]
+public sealed class CloseTcpConnectionCommand : NetCmdletBase
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    public TcpConnection[] Connection { get; set; } = null!;
+
+    /// <summary>Emit each connection after closing it.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (TcpConnection connection in Connection)
+        {
+            connection.Close();
+            ConnectionRegistry.Remove(connection);
+            WriteVerbose($"Closed connection {connection}.");
+            if (PassThru) WriteObject(connection);
+        }
+    }
+}
