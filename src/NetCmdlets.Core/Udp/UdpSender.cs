@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -28,7 +29,9 @@ public sealed class UdpSender : IDisposable
     public static async Task<UdpSender> OpenAsync(string host, int port, bool broadcast, CancellationToken cancellationToken)
     {
         IPAddress[] addresses = await EndPoints.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
-        IPAddress address = addresses[0];
+        // Listeners default to IPv4 loopback, and a datagram to the wrong family is lost without an
+        // error, so a name with both kinds of address is sent to over IPv4.
+        IPAddress address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses[0];
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         if (broadcast) socket.EnableBroadcast = true;
         return new UdpSender(socket, new IPEndPoint(address, port));

@@ -14,9 +14,21 @@ internal static class ReplyEncoder
     public static List<byte[]> Encode(IReadOnlyList<object> output, IMessageFramer? framer, Encoding encoding)
     {
         var replies = new List<byte[]>(output.Count);
+        List<byte>? loose = null;
         foreach (object item in output)
         {
             object value = item is PSObject wrapped ? wrapped.BaseObject : item;
+            // PowerShell unrolls a byte[] written as output into single bytes: a run of them is one raw reply.
+            if (value is byte single)
+            {
+                (loose ??= new List<byte>()).Add(single);
+                continue;
+            }
+            if (loose is not null)
+            {
+                replies.Add(loose.ToArray());
+                loose = null;
+            }
             replies.Add(value switch
             {
                 byte[] raw => raw,
@@ -25,6 +37,7 @@ internal static class ReplyEncoder
                 _ => Frame(encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(item)), framer),
             });
         }
+        if (loose is not null) replies.Add(loose.ToArray());
         return replies;
     }
 

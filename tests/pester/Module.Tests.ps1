@@ -1,0 +1,85 @@
+BeforeDiscovery {
+    # Every cmdlet the manifest exports gets the help tests, so a new cmdlet cannot ship without help.
+    $modulePath = if ($env:NETCMDLETS_MODULE_PATH) { $env:NETCMDLETS_MODULE_PATH } else { Join-Path $PSScriptRoot '../../output/NetCmdlets' }
+    $manifestPath = Get-ChildItem -Path $modulePath -Filter NetCmdlets.psd1 -Recurse | Select-Object -First 1
+    $exported = if ($manifestPath) { @((Import-PowerShellDataFile $manifestPath.FullName).CmdletsToExport) } else { @() }
+    $cmdletNames = @('Start-TcpServer', 'Send-TcpMessage', 'Send-UdpDatagram', 'Receive-UdpDatagram') + $exported | Select-Object -Unique
+    $cmdletCases = @($cmdletNames | ForEach-Object { @{ Name = $_ } })
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $module = Get-Module NetCmdlets
+    $expectedCmdlets = 'Close-TcpConnection', 'Get-TcpConnection', 'New-TcpConnection', 'Receive-TcpMessage', 'Receive-UdpDatagram', 'Send-TcpMessage', 'Send-UdpDatagram', 'Start-TcpServer', 'Start-UdpServer'
+
+    # Parameters every cmdlet gets from PowerShell: described by about_CommonParameters, not by each help page.
+    $commonParameters = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+
+    function Get-HelpText {
+        # Help text fields are arrays of objects with a Text property; empty when there is no help.
+        param($Field)
+        $parts = foreach ($item in @($Field)) {
+            if ($null -eq $item) { continue }
+            if ($item.PSObject.Properties['Text']) { $item.Text } else { "$item" }
+        }
+        "$($parts -join "`n")".Trim()
+    }
+}
+
+Describe 'NetCmdlets module' {
+    It 'has a valid manifest' {
+        $manifest = Join-Path $module.ModuleBase 'NetCmdlets.psd1'
+        { Test-ModuleManifest -Path $manifest -ErrorAction Stop } | Should -Not -Throw
+    }
+
+    # The issue's list: a cmdlet added on purpose is added here too.
+    It 'exports exactly the four cmdlets, and no functions or aliases' {
+        @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be $expectedCmdlets
+        $module.ExportedFunctions.Keys | Should -BeNullOrEmpty
+        $module.ExportedAliases.Keys | Should -BeNullOrEmpty
+        @(Get-Command -Module NetCmdlets | ForEach-Object Name | Sort-Object) | Should -Be $expectedCmdlets
+    }
+
+    It 'lists the same four cmdlets in the manifest' {
+        $data = Import-PowerShellDataFile (Join-Path $module.ModuleBase 'NetCmdlets.psd1')
+        @($data.CmdletsToExport | Sort-Object) | Should -Be $expectedCmdlets
+    }
+}
+
+Describe 'Help for <Name>' -ForEach $cmdletCases {
+    BeforeAll {
+        $command = Get-Command $Name -Module NetCmdlets
+        $help = Get-Help $Name -Full
+    }
+
+    It 'has a synopsis' {
+        $synopsis = Get-HelpText $help.Synopsis
+        $synopsis | Should -Not -BeNullOrEmpty
+        # Without a help file, Get-Help makes the synopsis from the syntax: "Name [-Param] <type> ...".
+        $synopsis | Should -Not -Match "^$([regex]::Escape($Name))\s+\[" -Because 'the synopsis must be written, not generated from the syntax'
+    }
+
+    It 'has a description' {
+        Get-HelpText $help.Description | Should -Not -BeNullOrEmpty
+    }
+
+    It 'describes every parameter' {
+        $documented = @{}
+        foreach ($parameter in @($help.Parameters.Parameter)) {
+            if ($parameter -and $parameter.Name) { $documented[$parameter.Name] = Get-HelpText $parameter.Description }
+        }
+        $own = @($command.Parameters.Keys | Where-Object { $_ -notin $commonParameters })
+        $own | Should -Not -BeNullOrEmpty
+        $undescribed = @($own | Where-Object { -not $documented[$_] })
+        $undescribed | Should -BeNullOrEmpty -Because "every parameter of $Name needs a description (missing: $($undescribed -join ', '))"
+    }
+
+    It 'has at least two examples, each with code and an explanation' {
+        $examples = @($help.Examples.Example | Where-Object { $_ })
+        $examples.Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $examples) {
+            "$($example.Code)".Trim() | Should -Not -BeNullOrEmpty
+            Get-HelpText $example.Remarks | Should -Not -BeNullOrEmpty -Because "example '$($example.Title)' should say what it does"
+        }
+    }
+}
