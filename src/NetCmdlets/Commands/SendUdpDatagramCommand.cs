@@ -30,8 +30,8 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
 
-    /// <summary>The exact bytes of one datagram; binds the Data property of piped objects, so received datagrams can be forwarded.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BytesSet)]
+    /// <summary>The exact bytes of one datagram: a piped byte array (,$bytes), or the Data property of piped objects, so received datagrams can be forwarded.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BytesSet)]
     public byte[] Data { get; set; } = null!;
 
     [Parameter]

@@ -26,7 +26,7 @@ internal sealed class HandlerPipeline : IDisposable
 
     public HandlerPipeline(ScriptBlock handler, object[] arguments, PSCmdlet owner)
     {
-        _handler = arguments.Length == 0 ? handler : WithArguments(handler, arguments);
+        _handler = Bind(handler, arguments, owner);
         _owner = owner;
     }
 
@@ -55,11 +55,23 @@ internal sealed class HandlerPipeline : IDisposable
         return _replies;
     }
 
-    /// <summary>A script block that runs <paramref name="handler"/> with <paramref name="arguments"/> as its $args or parameters.</summary>
-    private static ScriptBlock WithArguments(ScriptBlock handler, object[] arguments) =>
-        (ScriptBlock)PSObject.AsPSObject(s_bindArguments.InvokeReturnAsIs(handler, arguments)).BaseObject;
+    /// <summary>
+    /// The handler as given, or, when it has arguments or <c>$using:</c> values, a closure that holds them
+    /// and runs the handler with them, so a handler reads the same in every mode (inline, parallel, job).
+    /// </summary>
+    private static ScriptBlock Bind(ScriptBlock handler, object[] arguments, PSCmdlet owner)
+    {
+        PortableHandler portable = PortableHandler.From(handler, arguments, owner);
+        if (arguments.Length == 0 && portable.UsingValues.Count == 0) return handler;
+        ScriptBlock body = portable.UsingValues.Count == 0 ? handler : ScriptBlock.Create(portable.Text);
+        object bound = s_bind.InvokeReturnAsIs(body, portable.UsingValues, arguments);
+        return (ScriptBlock)PSObject.AsPSObject(bound).BaseObject;
+    }
 
-    private static readonly ScriptBlock s_bindArguments = ScriptBlock.Create("param($handler, $arguments) { . $handler @arguments }.GetNewClosure()");
+    private static readonly ScriptBlock s_bind = ScriptBlock.Create(@"
+param($__handler, $__using, $__arguments)
+foreach ($__entry in $__using.GetEnumerator()) { Set-Variable -Name $__entry.Key -Value $__entry.Value }
+{ . $__handler @__arguments }.GetNewClosure()");
 
     public void Dispose()
     {

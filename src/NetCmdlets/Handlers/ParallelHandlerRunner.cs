@@ -1,8 +1,10 @@
 using System;
 using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Tcp;
 
 namespace NetCmdlets.Handlers;
 
@@ -19,7 +21,9 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
     private readonly SemaphoreSlim _slots = new(MaxInFlight);
     private readonly ManualResetEventSlim _idle = new(true);
     private readonly CancellationToken _stopping;
+    private readonly ConditionalWeakTable<TcpConnection, StrongBox<int>> _assigned = new();
     private int _inFlight;
+    private int _nextWorker;
 
     public ParallelHandlerRunner(int throttleLimit, string modulePath, PortableHandler handler, NetServer server, CancellationToken stopping)
     {
@@ -32,10 +36,21 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     public void Dispatch(NetMessage message)
     {
-        int key = message is TcpMessage tcp ? tcp.ConnectionId : message.RemoteEndPoint.GetHashCode();
         _slots.Wait(_stopping);
         if (Interlocked.Increment(ref _inFlight) == 1) _idle.Reset();
-        _workers[(key & int.MaxValue) % _workers.Length].Add(message);
+        WorkerFor(message).Add(message);
+    }
+
+    /// <summary>
+    /// TCP connections are dealt to workers in turn as they first speak, so load spreads evenly; the
+    /// table forgets a connection when it is collected. UDP senders are spread by a hash of their endpoint.
+    /// </summary>
+    private HandlerWorker WorkerFor(NetMessage message)
+    {
+        if (message is not TcpMessage tcp)
+            return _workers[(message.RemoteEndPoint.GetHashCode() & int.MaxValue) % _workers.Length];
+        StrongBox<int> slot = _assigned.GetValue(tcp.Connection, _ => new StrongBox<int>(_nextWorker++ % _workers.Length));
+        return _workers[slot.Value];
     }
 
     public void Drain() => _idle.Wait(_stopping);
