@@ -11,15 +11,18 @@ in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 
   Test   Build, then xunit over the core and Pester over the built module in a child pwsh;
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
   Demo   Build, then run examples/demo.ps1 against the built module
+  Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: about a minute)
   Clean  removes output/ and every bin/ and obj/
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -106,6 +109,10 @@ switch ($Task) {
         Invoke-Build
         Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'examples/demo.ps1'))
         exit $LASTEXITCODE
+    }
+    'Bench' {
+        Invoke-Build
+        & (Join-Path $root 'bench/Invoke-Benchmark.ps1') -Quick:$Quick
     }
     'Test' {
         Invoke-Build

@@ -22,8 +22,11 @@ public sealed class UdpServer : NetServer
     private const int SocketReceiveBuffer = 8 * 1024 * 1024;
     private const int MaxDatagram = 65535;
 
-    /// <summary>Datagrams held for the consumer: far more than TCP needs, since UDP has no other buffer to fall back on.</summary>
-    public const int DefaultQueueCapacity = 65536;
+    /// <summary>
+    /// Datagrams held for the consumer: far more than TCP needs, since UDP has no other buffer to fall back on.
+    /// A burst of 200,000 small datagrams from one fast sender fits; at about 200 bytes each a full queue is ~50 MB.
+    /// </summary>
+    public const int DefaultQueueCapacity = 262144;
 
     private readonly Encoding _encoding;
     private readonly CancellationTokenSource _stopping = new();

@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace NetCmdlets.Bench;
+
+/// <summary>
+/// N connections, each sending one line and waiting for its echo before the next: round trips per
+/// second after a warm-up. One async loop per connection on the thread pool, no thread per connection,
+/// no allocation per round trip, so the client costs far less CPU than any server it measures.
+/// </summary>
+internal static class EchoClient
+{
+    /// <summary>Counters padded to separate cache lines, so connections on different cores do not share one.</summary>
+    private const int Stride = 16;
+
+    public static async Task<int> RunAsync(Options options)
+    {
+        var endPoint = new IPEndPoint(options.Host, options.Int("port", 0));
+        int connections = options.Int("connections", 1);
+        double seconds = options.Double("seconds", 5);
+        double warmup = options.Double("warmup", 1);
+        int size = options.Int("size", 64);
+        if (endPoint.Port == 0 || connections < 1 || seconds <= 0 || size < 1) throw new ArgumentException("--port, --connections, --seconds and --size must be positive");
+
+        byte[] line = new byte[size];
+        line.AsSpan().Fill((byte)'x');
+        line[size - 1] = (byte)'\n';
+
+        var sockets = new List<Socket>();
+        var counts = new long[connections * Stride];
+        int errors = 0;
+        string? firstError = null;
+        var stopping = new CancellationTokenSource();
+        var loops = new List<Task>();
+        try
+        {
+            using (var connectLimit = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+            {
+                for (int i = 0; i < connections; i++)
+                {
+                    var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    sockets.Add(socket);
+                    await socket.ConnectAsync(endPoint, connectLimit.Token).ConfigureAwait(false);
+                }
+            }
+            for (int i = 0; i < sockets.Count; i++)
+            {
+                int slot = i * Stride;
+                Socket socket = sockets[i];
+                loops.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await RoundTripsAsync(socket, line, counts, slot, stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (!stopping.IsCancellationRequested)
+                    {
+                        Interlocked.Increment(ref errors);
+                        Interlocked.CompareExchange(ref firstError, e.Message, null);
+                    }
+                    catch (Exception)
+                    {
+                        // Closed by the end of the run.
+                    }
+                }));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
+            long before = Sum(counts);
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
+            long after = Sum(counts);
+            double elapsed = clock.Elapsed.TotalSeconds;
+            stopping.Cancel();
+
+            Output.Json(new Dictionary<string, object?>
+            {
+                ["roundTripsPerSecond"] = Math.Round((after - before) / elapsed, 1),
+                ["roundTrips"] = after - before,
+                ["allRoundTrips"] = Sum(counts),
+                ["seconds"] = Math.Round(elapsed, 3),
+                ["connections"] = connections,
+                ["size"] = size,
+                ["errors"] = Volatile.Read(ref errors),
+                ["firstError"] = Volatile.Read(ref firstError),
+            });
+            return 0;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            Output.Json(new Dictionary<string, object?>
+            {
+                ["roundTripsPerSecond"] = 0.0,
+                ["errors"] = 1,
+                ["firstError"] = $"connecting to {endPoint}: {e.Message}",
+            });
+            return 1;
+        }
+        finally
+        {
+            stopping.Cancel();
+            foreach (Socket socket in sockets) socket.Dispose();
+            await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RoundTripsAsync(Socket socket, byte[] line, long[] counts, int slot, CancellationToken stopping)
+    {
+        var reply = new byte[Math.Max(4096, line.Length * 2)];
+        while (!stopping.IsCancellationRequested)
+        {
+            int sent = 0;
+            while (sent < line.Length)
+                sent += await socket.SendAsync(line.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
+            int received = 0;
+            while (received < line.Length)
+            {
+                int read = await socket.ReceiveAsync(reply.AsMemory(received), SocketFlags.None).ConfigureAwait(false);
+                if (read == 0) throw new InvalidOperationException("the server closed the connection");
+                received += read;
+            }
+            // One line is outstanding, so exactly one line must come back.
+            if (received != line.Length || reply[line.Length - 1] != (byte)'\n')
+                throw new InvalidOperationException($"expected one {line.Length}-byte line back, got {received} bytes");
+            Volatile.Write(ref counts[slot], counts[slot] + 1);
+        }
+    }
+
+    private static long Sum(long[] counts)
+    {
+        long total = 0;
+        for (int i = 0; i < counts.Length; i += Stride) total += Volatile.Read(ref counts[i]);
+        return total;
+    }
+}

@@ -1,0 +1,69 @@
+using System;
+using System.Threading.Tasks;
+
+namespace NetCmdlets.Bench;
+
+/// <summary>
+/// Subcommands used by bench/Invoke-Benchmark.ps1. Each prints one JSON object on stdout when it
+/// is done (servers print their port on the first line instead) and exits non-zero on bad usage.
+/// </summary>
+public static class Program
+{
+    private const string Usage = @"usage: NetCmdlets.Bench <command> [options]
+  echo-client  --host 127.0.0.1 --port P [--connections 1] [--seconds 5] [--warmup 1] [--size 64]
+               [--inline-completions 1]
+  echo-server  [--port 0]                       prints the port, runs until stdin closes
+  idle-clients --port P [--count 10000] [--concurrency 256] [--hold-seconds 0 (until stdin closes)]
+  udp-send     --port P [--count 200000] [--size 64]
+  udp-receive  [--port 0] [--count 200000] [--timeout-sec 10]   prints the port, then the JSON";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        Options options;
+        try
+        {
+            options = Options.Parse(args, 1);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        switch (args[0])
+        {
+            case "echo-client":
+                UseInlineCompletions(options.Int("inline-completions", 1) == 1);
+                return await EchoClient.RunAsync(options).ConfigureAwait(false);
+            case "echo-server":
+                return await EchoServer.RunAsync(options).ConfigureAwait(false);
+            case "idle-clients":
+                return await IdleClients.RunAsync(options).ConfigureAwait(false);
+            case "udp-send":
+                return UdpSend.Run(options);
+            case "udp-receive":
+                return UdpReceive.Run(options);
+            default:
+                Console.Error.WriteLine($"unknown command '{args[0]}'");
+                Console.Error.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    /// <summary>
+    /// Runs socket continuations on the epoll thread instead of handing each to the thread pool: the
+    /// client then works like one event loop and spends about half the CPU per round trip, which on a
+    /// small machine is CPU the measured server gets. Read once, when the first socket operation
+    /// starts, so it must be set before any socket is used.
+    /// </summary>
+    private static void UseInlineCompletions(bool inline)
+    {
+        const string Name = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(Name) is null) Environment.SetEnvironmentVariable(Name, inline ? "1" : "0");
+    }
+}
