@@ -82,7 +82,7 @@ function Invoke-XunitTests {
 }
 
 function Get-PesterPath {
-    Invoke-Native { dotnet restore (Join-Path $root 'tests/pester/Pester.Restore.csproj') --nologo -v quiet }
+    Invoke-Native { dotnet restore (Join-Path $root 'tests/pester/Pester.Restore.csproj') --nologo -v quiet } | Out-Host
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else {
         ((dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
     }
@@ -92,7 +92,8 @@ function Get-PesterPath {
 function Invoke-PesterTests {
     $resultFile = Join-Path ([IO.Path]::GetTempPath()) "netcmdlets-pester-$PID.json"
     $runner = Join-Path $root 'tests/pester/Invoke-Tests.ps1'
-    Invoke-ChildPwsh -Arguments @('-File', $runner, '-PesterPath', (Get-PesterPath), '-ModulePath', (Join-Path $root 'output/NetCmdlets'), '-ResultPath', $resultFile)
+    $pesterPath = Get-PesterPath
+    Invoke-ChildPwsh -Arguments @('-File', $runner, '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $root 'output/NetCmdlets'), '-ResultPath', $resultFile) | Out-Host
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $result = Get-Content $resultFile -Raw | ConvertFrom-Json
     Remove-Item $resultFile

@@ -56,22 +56,22 @@ internal sealed class HandlerPipeline : IDisposable
     }
 
     /// <summary>
-    /// The handler as given, or, when it has arguments or <c>$using:</c> values, a closure that holds them
-    /// and runs the handler with them, so a handler reads the same in every mode (inline, parallel, job).
+    /// The handler as given, or, when it has arguments or <c>$using:</c> values, its text dot-sourced
+    /// with them: a handler then reads the same in every mode (inline, parallel, job). The values are
+    /// variables of the caller's scope, where the unbound block runs, so <c>$_</c> and the handler's own
+    /// variables behave as in the plain case.
     /// </summary>
     private static ScriptBlock Bind(ScriptBlock handler, object[] arguments, PSCmdlet owner)
     {
         PortableHandler portable = PortableHandler.From(handler, arguments, owner);
         if (arguments.Length == 0 && portable.UsingValues.Count == 0) return handler;
-        ScriptBlock body = portable.UsingValues.Count == 0 ? handler : ScriptBlock.Create(portable.Text);
-        object bound = s_bind.InvokeReturnAsIs(body, portable.UsingValues, arguments);
-        return (ScriptBlock)PSObject.AsPSObject(bound).BaseObject;
+        foreach (System.Collections.DictionaryEntry value in portable.UsingValues)
+            owner.SessionState.PSVariable.Set((string)value.Key, value.Value);
+        owner.SessionState.PSVariable.Set(ArgumentsVariable, arguments);
+        return ScriptBlock.Create($". {{{portable.Text}\n}} @{ArgumentsVariable}");
     }
 
-    private static readonly ScriptBlock s_bind = ScriptBlock.Create(@"
-param($__handler, $__using, $__arguments)
-foreach ($__entry in $__using.GetEnumerator()) { Set-Variable -Name $__entry.Key -Value $__entry.Value }
-{ . $__handler @__arguments }.GetNewClosure()");
+    private const string ArgumentsVariable = "__netcmdlets_arguments";
 
     public void Dispose()
     {

@@ -31,6 +31,15 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
         : base(command, name)
     {
         PSJobTypeName = "NetServerJob";
+        // As for other jobs: `$job.Output | ...` on a running job returns what is there instead of
+        // blocking until the server ends.
+        Output.EnumeratorNeverBlocks = true;
+        Error.EnumeratorNeverBlocks = true;
+        Warning.EnumeratorNeverBlocks = true;
+        Verbose.EnumeratorNeverBlocks = true;
+        Debug.EnumeratorNeverBlocks = true;
+        Information.EnumeratorNeverBlocks = true;
+        Progress.EnumeratorNeverBlocks = true;
     }
 
     public string? Protocol { get; private set; }
