@@ -54,6 +54,7 @@ public sealed class ConnectionRegistry : IModuleAssemblyCleanup
     private static void CloseAll(Guid runspaceId)
     {
         if (!s_byRunspace.TryRemove(runspaceId, out var connections)) return;
-        foreach (TcpConnection connection in connections.Values) connection.Abort();
+        // Gracefully, as Close-TcpConnection does: the peer sees an end, not a reset.
+        foreach (TcpConnection connection in connections.Values) connection.Close();
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Net;
@@ -59,7 +60,9 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
             parameters[name] = entry.Value;
         }
         PortableHandler? handler = Handler is null ? null : PortableHandler.From(Handler, ArgumentList, this);
-        var job = new NetServerJob(MyInvocation.Line.Trim(), JobName);
+        string command = MyInvocation.MyCommand.Name + " " + string.Join(" ", parameters.Keys.Cast<string>().Select(k => $"-{k} {parameters[k]}"))
+            + (Handler is null ? "" : " -Handler {" + Handler + "}");
+        var job = new NetServerJob(command.Trim(), JobName);
         job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler);
         if (!UntilStopped(() => job.WaitUntilListening(JobStartLimit, StopToken)))
         {

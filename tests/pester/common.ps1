@@ -432,6 +432,138 @@ function Assert-UdpPortFree {
 
 #endregion
 
+#region Waiting, jobs and connections
+
+function Wait-TestCondition {
+    <#
+    .SYNOPSIS
+    Polls a condition every 10 ms until it is true: returns $true, or $false once the deadline has
+    passed. Assert on the values afterwards, so that a failure shows what they were.
+    .DESCRIPTION
+    The condition runs in a child scope of the caller, so it sees the test's variables; its own
+    names start with __wait so they hide none of them.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)] [scriptblock] $Condition,
+        [double] $TimeoutSec = $DefaultWaitSec
+    )
+    $__waitUntil = [datetime]::UtcNow.AddSeconds($TimeoutSec)
+    while (-not (& $Condition)) {
+        if ([datetime]::UtcNow -ge $__waitUntil) { return $false }
+        Start-Sleep -Milliseconds 10
+    }
+    $true
+}
+
+function Get-ServerJob {
+    # The server jobs (-AsJob) of this session.
+    @(Get-Job | Where-Object PSJobTypeName -EQ 'NetServerJob')
+}
+
+function Remove-TestServerJob {
+    <#
+    .SYNOPSIS
+    Stops server jobs (each within the deadline) and removes them; without -Job, every server job
+    of the session. For AfterEach/AfterAll: throws, after trying them all, if one did not stop.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Position = 0)] [AllowNull()] [AllowEmptyCollection()] [object[]] $Job,
+        [double] $TimeoutSec = $DefaultWaitSec
+    )
+    if (-not $PSBoundParameters.ContainsKey('Job')) { $Job = Get-ServerJob }
+    $stuck = @()
+    foreach ($j in $Job) {
+        if ($null -eq $j) { continue }
+        if ($j.JobStateInfo.State -notin 'Completed', 'Failed', 'Stopped') {
+            $j.StopJobAsync()
+            if (-not $j.Finished.WaitOne([timespan]::FromSeconds($TimeoutSec))) {
+                $stuck += "job $($j.Id) ($($j.Name)) is still $($j.JobStateInfo.State)"
+                continue
+            }
+        }
+        if (Get-Job -InstanceId $j.InstanceId -ErrorAction Ignore) { Remove-Job -Job $j -Force }
+    }
+    if ($stuck) { throw "Server jobs did not stop within $TimeoutSec s: $($stuck -join '; ')" }
+}
+
+function Close-TestTcpConnection {
+    # Closes every connection New-TcpConnection left open in this session (for AfterEach).
+    Get-TcpConnection | Close-TcpConnection
+}
+
+function Connect-TestTcpClient {
+    <#
+    .SYNOPSIS
+    Count TcpClients (New-TestTcpClient) connected to 127.0.0.1:Port one after the other, as a list.
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)] [int] $Port,
+        [Parameter(Mandatory, Position = 1)] [int] $Count
+    )
+    $clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
+    try {
+        for ($i = 0; $i -lt $Count; $i++) { $clients.Add((New-TestTcpClient $Port)) }
+    }
+    catch {
+        foreach ($client in $clients) { $client.Dispose() }
+        throw
+    }
+    , $clients
+}
+
+function Read-TestLines {
+    <#
+    .SYNOPSIS
+    Reads Count lines with Read-TestLine and outputs them; throws if the stream ends first.
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)] [System.Net.Sockets.TcpClient] $Client,
+        [Parameter(Mandatory, Position = 1)] [int] $Count
+    )
+    for ($i = 0; $i -lt $Count; $i++) {
+        $line = Read-TestLine $Client
+        if ($null -eq $line) { throw "The connection ended after $i of $Count lines." }
+        $line
+    }
+}
+
+function Reset-TestTcpClient {
+    # Ends a connection with a reset (RST) instead of a clean close: linger on, with a zero timeout.
+    param([Parameter(Mandatory, Position = 0)] [System.Net.Sockets.TcpClient] $Client)
+    # TcpClient.Dispose would shut down (FIN) first: close the socket itself.
+    $Client.Client.LingerState = [System.Net.Sockets.LingerOption]::new($true, 0)
+    $Client.Client.Close()
+}
+
+function Get-TestTcpEnd {
+    <#
+    .SYNOPSIS
+    Reads until the peer ends the connection and says how: 'closed' (a clean end) or 'reset'.
+    Bytes that arrive first are returned as 'data:<count>'. The client's ReceiveTimeout bounds each read.
+    #>
+    param([Parameter(Mandatory, Position = 0)] [System.Net.Sockets.TcpClient] $Client)
+    try {
+        $bytes = Read-TestToEnd $Client
+    }
+    catch {
+        $socketError = $_.Exception.GetBaseException()
+        if ($socketError -is [System.Net.Sockets.SocketException] -and $socketError.SocketErrorCode -eq 'ConnectionReset') { return 'reset' }
+        throw
+    }
+    if ($bytes.Length -gt 0) { "data:$($bytes.Length)" } else { 'closed' }
+}
+
+function Receive-TestText {
+    # The next datagram of a UdpClient (Receive-TestDatagram) decoded as UTF-8, with its sender.
+    param([Parameter(Mandatory, Position = 0)] [System.Net.Sockets.UdpClient] $Udp)
+    $datagram = Receive-TestDatagram $Udp
+    [pscustomobject]@{ Text = [System.Text.Encoding]::UTF8.GetString($datagram.Data); RemoteEndPoint = $datagram.RemoteEndPoint }
+}
+
+#endregion
+
 #region Errors
 
 function Assert-NetError {
