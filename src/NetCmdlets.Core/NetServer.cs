@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using NetCmdlets.Core.Framing;
@@ -59,4 +60,26 @@ public abstract class NetServer : IDisposable
     public abstract void Dispose();
 
     protected virtual ServerEvent OnTaken(ServerEvent serverEvent) => serverEvent;
+
+    /// <summary>
+    /// A socket bound to <see cref="LocalEndPoint"/> (dual-mode for the IPv6 any address), set up by
+    /// <paramref name="prepare"/> around the bind; <see cref="LocalEndPoint"/> then holds the port given.
+    /// </summary>
+    /// <exception cref="Net.NetException">The bind or <paramref name="prepare"/> failed.</exception>
+    protected Socket Bind(SocketType type, ProtocolType protocol, Action<Socket> prepare)
+    {
+        var socket = new Socket(LocalEndPoint.AddressFamily, type, protocol);
+        try
+        {
+            if (LocalEndPoint.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            prepare(socket);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw Net.NetException.FromSocket(e, LocalEndPoint.ToString(), $"Binding {Protocol}");
+        }
+        LocalEndPoint = Net.EndPoints.Normalize(socket.LocalEndPoint);
+        return socket;
+    }
 }

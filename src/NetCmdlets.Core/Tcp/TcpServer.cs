@@ -36,21 +36,13 @@ public sealed class TcpServer : NetServer
 
     public override void Start()
     {
-        var listener = new Socket(LocalEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        Socket listener = Bind(SocketType.Stream, ProtocolType.Tcp, s =>
         {
-            if (LocalEndPoint.Address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
-            listener.Bind(LocalEndPoint);
+            s.Bind(LocalEndPoint);
             // The largest backlog the system allows: a burst of clients must not be refused.
-            listener.Listen((int)SocketOptionName.MaxConnections);
-        }
-        catch (SocketException e)
-        {
-            listener.Dispose();
-            throw NetException.FromSocket(e, LocalEndPoint.ToString(), "Listening on");
-        }
+            s.Listen((int)SocketOptionName.MaxConnections);
+        });
         _listener = listener;
-        LocalEndPoint = EndPoints.Normalize(listener.LocalEndPoint);
         _ = AcceptLoopAsync(listener);
     }
 

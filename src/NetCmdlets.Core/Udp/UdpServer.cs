@@ -45,20 +45,12 @@ public sealed class UdpServer : NetServer
     /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
     public override void Start()
     {
-        var socket = new Socket(LocalEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
+        Socket socket = Bind(SocketType.Dgram, ProtocolType.Udp, s =>
         {
-            if (LocalEndPoint.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-            socket.ReceiveBufferSize = SocketReceiveBuffer;
-            socket.Bind(LocalEndPoint);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw NetException.FromSocket(e, LocalEndPoint.ToString(), "Binding UDP");
-        }
+            s.ReceiveBufferSize = SocketReceiveBuffer;
+            s.Bind(LocalEndPoint);
+        });
         _socket = socket;
-        LocalEndPoint = EndPoints.Normalize(socket.LocalEndPoint);
         _ = ReceiveLoopAsync(socket);
     }
 

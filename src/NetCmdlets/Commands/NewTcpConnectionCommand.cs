@@ -36,7 +36,7 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
 
     protected override void EndProcessing()
     {
-        var options = new ConnectionOptions { Encoding = Encoding, Framer = new LineFramer(Encoding, MaxMessageLength) };
+        var options = ConnectionOptions.ForLines(Encoding, MaxMessageLength);
         TcpConnection connection;
         try
         {

@@ -95,7 +95,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
 
     private TcpConnection? Connect()
     {
-        var options = new ConnectionOptions { Encoding = Encoding, Framer = new LineFramer(Encoding, MaxMessageLength) };
+        var options = ConnectionOptions.ForLines(Encoding, MaxMessageLength);
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(ComputerName, Port, options, ToTimeout(TimeoutSec), StopToken));

@@ -18,5 +18,5 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
     protected override NetServer CreateServer(IPEndPoint localEndPoint) =>
-        new TcpServer(localEndPoint, new ConnectionOptions { Encoding = Encoding, Framer = new LineFramer(Encoding, MaxMessageLength) });
+        new TcpServer(localEndPoint, ConnectionOptions.ForLines(Encoding, MaxMessageLength));
 }
