@@ -52,6 +52,8 @@ else {
 }
 $echoConnections = 1, 50
 $targets = @{
+    # Start-TcpServer -Handler { $_.Text } (foreground) with 50 connections, as a share of the raw .NET echo server.
+    EchoRatio50 = 0.8
     IdleBytesPerConnection = 8KB
     UdpShare = 0.99
 }
@@ -315,14 +317,15 @@ function Measure-Echo {
     foreach ($connections in $echoConnections) {
         foreach ($entry in $measured | Where-Object Connections -EQ $connections) {
             $ratio = if ($null -ne $entry.Rate -and $reference[$connections]) { $entry.Rate / $reference[$connections] } else { $null }
+            $targeted = $connections -eq 50 -and $entry.Server -eq 'Start-TcpServer -Handler'
             $rows.Add([pscustomobject]@{
                 Scenario = "echo 64 B, $connections conn"
                 Server = $entry.Server
                 Figure = $entry.Rate
                 Unit = 'round trips/s'
                 Ratio = $ratio
-                Target = ''
-                Met = $null
+                Target = if ($targeted) { '>= {0:N1}x' -f $targets.EchoRatio50 } else { '' }
+                Met = if ($targeted) { $null -ne $ratio -and $ratio -ge $targets.EchoRatio50 } else { $null }
                 Notes = $entry.Notes
             })
         }
