@@ -35,6 +35,9 @@ public abstract class NetServer : IDisposable
 
     protected BoundedQueue<ServerEvent> Events { get; }
 
+    /// <summary>Events waiting to be taken.</summary>
+    public int PendingEvents => Events.Count;
+
     /// <summary>Binds and starts receiving.</summary>
     /// <exception cref="Net.NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
     public abstract void Start();

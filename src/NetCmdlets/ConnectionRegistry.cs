@@ -55,6 +55,6 @@ public sealed class ConnectionRegistry : IModuleAssemblyCleanup
     {
         if (!s_byRunspace.TryRemove(runspaceId, out var connections)) return;
         // Gracefully, as Close-TcpConnection does: the peer sees an end, not a reset.
-        foreach (TcpConnection connection in connections.Values) connection.Close();
+        foreach (TcpConnection connection in connections.Values) connection.Close(TimeSpan.FromSeconds(2));
     }
 }

@@ -63,8 +63,19 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
         string command = MyInvocation.MyCommand.Name + " " + string.Join(" ", parameters.Keys.Cast<string>().Select(k => $"-{k} {parameters[k]}"))
             + (Handler is null ? "" : " -Handler {" + Handler + "}");
         var job = new NetServerJob(command.Trim(), JobName);
-        job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler);
-        if (!UntilStopped(() => job.WaitUntilListening(JobStartLimit, StopToken)))
+        bool listening;
+        try
+        {
+            job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler);
+            listening = UntilStopped(() => job.WaitUntilListening(JobStartLimit, StopToken));
+        }
+        catch
+        {
+            // Not in the job table yet: nobody else could stop it and free its port.
+            job.Dispose();
+            throw;
+        }
+        if (!listening)
         {
             // The server could not start (the port is taken, say): report its error here, as the foreground cmdlet would.
             ErrorRecord? failure = job.Error.Count > 0 ? job.Error[0] : null;

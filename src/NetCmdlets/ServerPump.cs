@@ -41,7 +41,7 @@ internal sealed class ServerPump
             {
                 // Written before the handler runs, so a downstream Select-Object -First sees it even if the handler fails.
                 _cmdlet.WriteObject(next.Message);
-                _handler?.Dispatch(next.Message!);
+                if (_handler is not null) _cmdlet.UntilStopped(() => _handler.Dispatch(next.Message!));
                 received++;
             }
             else
@@ -51,9 +51,10 @@ internal sealed class ServerPump
         }
         // Replies to the last counted messages go out before the server closes.
         _cmdlet.UntilStopped(() => _handler?.Drain());
-        while (_server.TryTakeEvent(out ServerEvent late, TimeSpan.Zero, _cmdlet.StopToken))
+        // What workers and connections reported meanwhile; messages that came after the end are not taken.
+        for (int left = _server.PendingEvents; left > 0 && _server.TryTakeEvent(out ServerEvent late, TimeSpan.Zero, _cmdlet.StopToken); left--)
         {
-            if (late.Kind == ServerEventKind.Notice) Report(late);
+            if (late.Kind != ServerEventKind.Message) Report(late);
         }
         ReportDropped();
     }
@@ -65,17 +66,25 @@ internal sealed class ServerPump
             case ServerEventKind.Opened:
                 _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} opened.");
                 break;
-            case ServerEventKind.Closed when serverEvent.Error is null || serverEvent.Error.Kind == NetErrorKind.ConnectionReset:
-                // A reset is how many clients hang up; it loses nothing the server had taken.
-                _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} closed{(serverEvent.Error is null ? "" : " by a reset")}.");
-                break;
             case ServerEventKind.Closed:
-                _cmdlet.WriteError(ErrorRecords.From(serverEvent.Error!));
+                ReportClosed(serverEvent);
                 break;
             case ServerEventKind.Notice:
                 WriteNotice(serverEvent.Notice);
                 break;
         }
+    }
+
+    private void ReportClosed(ServerEvent closed)
+    {
+        NetException? error = closed.Error;
+        if (error is null || error.Kind == NetErrorKind.ConnectionReset)
+        {
+            // A reset is how many clients hang up; it loses nothing the server had taken.
+            _cmdlet.WriteVerbose($"Connection {closed.Connection} closed{(error is null ? "" : " by a reset")}.");
+            return;
+        }
+        _cmdlet.WriteError(ErrorRecords.From(error));
     }
 
     private void WriteNotice(object? notice)
@@ -84,6 +93,9 @@ internal sealed class ServerPump
         {
             case ErrorRecord error:
                 _cmdlet.WriteError(error);
+                break;
+            case NetException failure:
+                _cmdlet.WriteError(ErrorRecords.From(failure));
                 break;
             case WarningRecord warning:
                 _cmdlet.WriteWarning(warning.Message);

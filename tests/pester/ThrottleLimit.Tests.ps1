@@ -208,6 +208,55 @@ Describe 'Parallel handlers (-ThrottleLimit)' {
         }
     }
 
+    Context 'Flow control in a handler' {
+        It 'skips the message on continue and keeps serving, with -ThrottleLimit <ThrottleLimit>' -ForEach @(
+            @{ ThrottleLimit = 1 }
+            @{ ThrottleLimit = 2 }
+        ) {
+            $job = Start-TcpServer -Port 0 -AsJob -ThrottleLimit $ThrottleLimit -Handler {
+                if ($_.Text -eq 'skip') { continue }
+                if ($_.Text -eq 'stop') { break }
+                "ok $($_.Text)"
+            }
+            $client = New-TestTcpClient $job.Port
+            try {
+                Send-TestLines $client 'a', 'skip', 'b', 'stop', 'c'
+                Read-TestLines $client 3 | Should -Be @('ok a', 'ok b', 'ok c')
+                $job.State | Should -Be 'Running'
+                $job.Error | Should -BeNullOrEmpty
+            }
+            finally {
+                $client.Dispose()
+            }
+        }
+    }
+
+    Context 'A client that half-closes' {
+        It 'still gets the replies to its last lines from a slow parallel handler, then the end' {
+            $job = Start-TcpServer -Port 0 -AsJob -ThrottleLimit 2 -Handler {
+                # Slow enough that the client's end arrives before the reply is made.
+                [System.Threading.Thread]::Sleep(200)
+                "done $($_.Text)"
+            }
+            $client = New-TestTcpClient $job.Port
+            try {
+                Send-TestLines $client 'a', 'b'
+                $socket = $client.Client
+                $socket.Shutdown([System.Net.Sockets.SocketShutdown]::Send)
+                $received = [System.IO.MemoryStream]::new()
+                $buffer = [byte[]]::new(1024)
+                # Each read is bounded by the client's receive timeout; 0 bytes is the server's end.
+                while (($n = $socket.Receive($buffer)) -gt 0) { $received.Write($buffer, 0, $n) }
+                $text = [System.Text.Encoding]::UTF8.GetString($received.ToArray())
+                $text | Should -Be "done a`ndone b`n"
+                $job.Error | Should -BeNullOrEmpty
+            }
+            finally {
+                $client.Dispose()
+            }
+        }
+    }
+
     Context 'Start-UdpServer -ThrottleLimit' {
         It 'answers several senders, each in order, with $using: values' {
             $table = @{ web = '10.0.0.5'; db = '10.0.0.6' }

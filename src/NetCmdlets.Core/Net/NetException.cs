@@ -24,7 +24,8 @@ public sealed class NetException : Exception
         NetErrorKind kind = error.SocketErrorCode switch
         {
             SocketError.ConnectionRefused => NetErrorKind.ConnectionRefused,
-            SocketError.TimedOut => NetErrorKind.ConnectTimeout,
+            // A connection that was up and then timed out (the peer vanished) is lost, not a failed connect.
+            SocketError.TimedOut => action.StartsWith("Connecting", StringComparison.Ordinal) ? NetErrorKind.ConnectTimeout : NetErrorKind.ConnectionReset,
             SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => NetErrorKind.NameNotResolved,
             SocketError.AddressAlreadyInUse => NetErrorKind.AddressInUse,
             SocketError.AddressNotAvailable => NetErrorKind.AddressNotAvailable,

@@ -39,6 +39,8 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     private readonly TaskCompletionSource<bool> _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _sending;
     private bool _closeAfterSends;
+    private int _holds;
+    private NetException? _sendFailure;
     private int _closed;
     private BoundedQueue<ServerEvent>? _inbox;
     private bool _inboxEnded;
@@ -101,7 +103,8 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         }
         catch (Exception) when (State == TcpConnectionState.Closed || cancellationToken.IsCancellationRequested)
         {
-            // Closed on this side: the loop was meant to stop.
+            // Closed on this side: the loop was meant to stop, unless a failed send closed it.
+            error = _sendFailure;
         }
         catch (Exception e)
         {
@@ -182,7 +185,8 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         bool startLoop;
         lock (_sendGate)
         {
-            if (State == TcpConnectionState.Closed || _closeAfterSends)
+            // While a reply is being prepared (Hold), a requested close waits for it.
+            if (State == TcpConnectionState.Closed || (_closeAfterSends && _holds == 0))
                 throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(), $"Connection {this} is closed.");
             _outgoing.Enqueue(pending);
             PendingSendBytes += wireBytes.Length;
@@ -193,18 +197,43 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         return cancellationToken.CanBeCanceled ? WaitAsync(pending.Done.Task, cancellationToken) : pending.Done.Task;
     }
 
-    /// <summary>Sends what is queued, then closes gracefully (the peer reads to the end).</summary>
+    /// <summary>Sends what is queued (and replies being prepared, see <see cref="Hold"/>), then closes gracefully.</summary>
     public void Close()
     {
         lock (_sendGate)
         {
-            if (_sending)
+            if (_sending || _holds > 0)
             {
                 _closeAfterSends = true;
                 return;
             }
         }
         CloseNow(graceful: true);
+    }
+
+    /// <summary>Closes gracefully, but at once after <paramref name="grace"/> if the peer does not take what is queued.</summary>
+    public void Close(TimeSpan grace)
+    {
+        Close();
+        if (State == TcpConnectionState.Open)
+            _ = Task.Delay(grace).ContinueWith(_ => Abort(), TaskScheduler.Default);
+    }
+
+    /// <summary>Keeps a requested close waiting until <see cref="Release"/>: a reply to this connection is being prepared elsewhere.</summary>
+    public void Hold()
+    {
+        lock (_sendGate) _holds++;
+    }
+
+    public void Release()
+    {
+        bool closeNow;
+        lock (_sendGate)
+        {
+            _holds--;
+            closeNow = _holds == 0 && _closeAfterSends && !_sending;
+        }
+        if (closeNow) CloseNow(graceful: true);
     }
 
     /// <summary>Closes at once, dropping queued sends.</summary>
@@ -306,7 +335,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
                 if (batch.Count == 0)
                 {
                     _sending = false;
-                    close = _closeAfterSends;
+                    close = _closeAfterSends && _holds == 0;
                 }
                 else
                 {
@@ -327,6 +356,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
                 var error = e as NetException ?? new NetException(NetErrorKind.ConnectionReset, RemoteEndPoint.ToString(), $"Sending to {RemoteEndPoint} failed: {e.Message}", e);
                 foreach (PendingSend failed in batch) failed.Done.TrySetException(error);
                 FailQueuedSends(error);
+                _sendFailure = error;
                 _server?.AddError();
                 Abort();
                 return;

@@ -34,7 +34,12 @@ public static class TcpConnector
             }
             catch (SocketException e)
             {
-                failure = NetException.FromSocket(e, target, $"Connecting to");
+                failure = NetException.FromSocket(e, target, "Connecting to");
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
             }
             socket.Dispose();
         }

@@ -19,6 +19,9 @@ public sealed class TcpServer : NetServer
 {
     private readonly ConnectionOptions _options;
     private readonly ConcurrentDictionary<int, TcpConnection> _connections = new();
+    /// <summary>How long a stopped server waits for a client to take its last replies before resetting it.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
 
@@ -67,13 +70,14 @@ public sealed class TcpServer : NetServer
         _stopping.Cancel();
         _listener?.Dispose();
         // Graceful: replies already queued (to the last counted message, say) still go out.
-        foreach (TcpConnection connection in _connections.Values) connection.Close();
+        foreach (TcpConnection connection in _connections.Values) connection.Close(CloseGrace);
         _connections.Clear();
     }
 
     protected override ServerEvent OnTaken(ServerEvent serverEvent)
     {
-        // Closing here, not when the peer's end is read, lets replies to its last messages go out first.
+        // Closing here, not when the peer's end is read, lets replies to its last messages go out first
+        // (those still in a parallel handler hold the connection open, see TcpConnection.Hold).
         if (serverEvent.Kind == ServerEventKind.Closed)
         {
             serverEvent.Connection!.Close();
@@ -84,6 +88,7 @@ public sealed class TcpServer : NetServer
 
     private async Task AcceptLoopAsync(Socket listener)
     {
+        int failures = 0;
         while (!_stopping.IsCancellationRequested)
         {
             Socket client;
@@ -97,10 +102,14 @@ public sealed class TcpServer : NetServer
             }
             catch (SocketException)
             {
-                // Out of descriptors or a client gone before accept: count it and go on accepting.
+                // Out of descriptors or a client gone before accept: count it and go on accepting,
+                // backing off so a lasting failure (EMFILE) does not spin a core.
                 Statistics.AddError();
+                failures++;
+                if (failures > 1) await Task.Delay(Math.Min(1000, 5 << Math.Min(failures, 8))).ConfigureAwait(false);
                 continue;
             }
+            failures = 0;
             var connection = new TcpConnection(client, TcpConnectionRole.Server, _options.Framer, _options.Encoding, Statistics);
             _connections[connection.Id] = connection;
             Statistics.ConnectionOpened();

@@ -64,7 +64,16 @@ public sealed class UdpServer : NetServer
 
     public override async Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies)
     {
-        foreach (byte[] reply in replies) await SendToAsync(reply, request.RemoteEndPoint).ConfigureAwait(false);
+        try
+        {
+            foreach (byte[] reply in replies) await SendToAsync(reply, request.RemoteEndPoint).ConfigureAwait(false);
+        }
+        catch (NetException e)
+        {
+            // Nobody awaits a reply: count it and hand the error to the consumer.
+            Statistics.AddError();
+            Post(e);
+        }
     }
 
     public override void Dispose()

@@ -91,7 +91,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     }
 
     /// <summary>Only the connection this cmdlet opened; one passed with -Connection stays open.</summary>
-    protected override void ReleaseResources() => _connection?.Close();
+    protected override void ReleaseResources() => _connection?.Close(TimeSpan.FromSeconds(2));
 
     private TcpConnection? Connect()
     {

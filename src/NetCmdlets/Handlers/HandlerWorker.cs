@@ -22,7 +22,8 @@ $input | ForEach-Object {
     $__message = $_
     $__failure = $null
     $__output = $null
-    try { $__output = @(. $__handler @__arguments) } catch { $__failure = $_ }
+    # The one-pass loop catches continue and break, which would otherwise end this worker.
+    try { $__output = @(do { . $__handler @__arguments } while ($false)) } catch { $__failure = $_ }
     [NetCmdlets.Handlers.HandlerResult]::new($__message, $__output, $__failure)
 }";
 
@@ -31,10 +32,14 @@ $input | ForEach-Object {
     private readonly PSDataCollection<object> _input = new();
     private readonly PSDataCollection<PSObject> _output = new();
     private readonly NetServer _server;
-    private readonly Action _handled;
+    private readonly Action<NetMessage> _handled;
     private readonly IAsyncResult _running;
+    private readonly object _gate = new();
+    private readonly System.Collections.Generic.Queue<NetMessage> _pending = new();
+    private bool _ended;
+    private bool _disposing;
 
-    public HandlerWorker(InitialSessionState sessionState, PortableHandler handler, NetServer server, Action handled)
+    public HandlerWorker(InitialSessionState sessionState, PortableHandler handler, NetServer server, Action<NetMessage> handled)
     {
         _server = server;
         _handled = handled;
@@ -49,13 +54,28 @@ $input | ForEach-Object {
         Forward(_powerShell.Streams.Verbose);
         Forward(_powerShell.Streams.Debug);
         Forward(_powerShell.Streams.Information);
+        _powerShell.InvocationStateChanged += OnStateChanged;
         _running = _powerShell.BeginInvoke(_input, _output);
     }
 
-    public void Add(NetMessage message) => _input.Add(message);
+    public void Add(NetMessage message)
+    {
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                _pending.Enqueue(message);
+                _input.Add(message);
+                return;
+            }
+        }
+        // A worker that ended (an exit in the handler, say) takes nothing more; its error was reported.
+        _handled(message);
+    }
 
     public void Dispose()
     {
+        lock (_gate) _disposing = true;
         _input.Complete();
         try
         {
@@ -81,6 +101,25 @@ $input | ForEach-Object {
         };
     }
 
+    private void OnStateChanged(object? sender, PSInvocationStateChangedEventArgs e)
+    {
+        if (e.InvocationStateInfo.State is not (PSInvocationState.Completed or PSInvocationState.Failed or PSInvocationState.Stopped)) return;
+        NetMessage[] lost;
+        lock (_gate)
+        {
+            if (_disposing || _ended) return;
+            _ended = true;
+            lost = _pending.ToArray();
+            _pending.Clear();
+        }
+        Exception reason = e.InvocationStateInfo.Reason ?? new InvalidOperationException("The handler ended its runspace (exit?).");
+        _server.Post(new ErrorRecord(reason, "HandlerWorkerEnded", ErrorCategory.OperationStopped, null)
+        {
+            ErrorDetails = new ErrorDetails($"A handler runspace ended; {lost.Length} message(s) it held get no reply, and its connections are answered no more: {reason.Message}"),
+        });
+        foreach (NetMessage message in lost) _handled(message);
+    }
+
     // Runs on the worker's pipeline thread, once per handled message, in order.
     private void OnOutput()
     {
@@ -101,7 +140,8 @@ $input | ForEach-Object {
             }
             finally
             {
-                _handled();
+                lock (_gate) _pending.Dequeue();
+                _handled(message);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using NetCmdlets.Core;
@@ -32,6 +33,11 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
             _cmdlet.WriteError(ErrorRecords.HandlerFailed(e, message));
             return;
         }
+        catch (Exception e) when (IsFlowControl(e))
+        {
+            // continue, break or return-like flow out of the handler: this message gets no reply.
+            return;
+        }
         if (output.Count == 0) return;
         try
         {
@@ -48,6 +54,9 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
     public void Drain()
     {
     }
+
+    private static bool IsFlowControl(Exception e) =>
+        e.GetType().Name is "ContinueException" or "BreakException" or "ExitException";
 
     public void Dispose() => _pipeline.Dispose();
 }

@@ -31,13 +31,27 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
         InitialSessionState sessionState = InitialSessionState.CreateDefault2();
         sessionState.ImportPSModule(new[] { modulePath });
         _workers = new HandlerWorker[throttleLimit];
-        for (int i = 0; i < throttleLimit; i++) _workers[i] = new HandlerWorker(sessionState, handler, server, OnHandled);
+        try
+        {
+            for (int i = 0; i < throttleLimit; i++)
+            {
+                stopping.ThrowIfCancellationRequested();
+                _workers[i] = new HandlerWorker(sessionState, handler, server, OnHandled);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public void Dispatch(NetMessage message)
     {
         _slots.Wait(_stopping);
         if (Interlocked.Increment(ref _inFlight) == 1) _idle.Reset();
+        // The server closes a connection once its peer is done; a reply still being made here must get out first.
+        (message as TcpMessage)?.Connection.Hold();
         WorkerFor(message).Add(message);
     }
 
@@ -60,8 +74,9 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
         foreach (HandlerWorker worker in _workers) worker?.Dispose();
     }
 
-    private void OnHandled()
+    private void OnHandled(NetMessage message)
     {
+        (message as TcpMessage)?.Connection.Release();
         if (Interlocked.Decrement(ref _inFlight) == 0) _idle.Set();
         _slots.Release();
     }
