@@ -13,6 +13,7 @@ internal static class ErrorRecords
             NetErrorKind.ConnectionRefused => ("ConnectionRefused", ErrorCategory.ConnectionError),
             NetErrorKind.ConnectTimeout => ("ConnectTimeout", ErrorCategory.OperationTimeout),
             NetErrorKind.ReceiveTimeout => ("ReceiveTimeout", ErrorCategory.OperationTimeout),
+            NetErrorKind.SendTimeout => ("SendTimeout", ErrorCategory.OperationTimeout),
             NetErrorKind.NameNotResolved => ("NameNotResolved", ErrorCategory.ObjectNotFound),
             NetErrorKind.AddressInUse => ("AddressInUse", ErrorCategory.ResourceBusy),
             NetErrorKind.AddressNotAvailable => ("AddressNotAvailable", ErrorCategory.InvalidArgument),

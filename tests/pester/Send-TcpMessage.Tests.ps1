@@ -193,6 +193,25 @@ Describe 'Send-TcpMessage' {
             }
         }
 
+        It 'SendTimeout when the server stops reading, instead of a hang, and $? is false' {
+            $listener = New-TestTcpListener
+            try {
+                $port = $listener.LocalEndpoint.Port
+                # 64 MiB cannot fit in the socket buffers of a peer that never reads.
+                $big = 'x' * 64MB
+                $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                Send-TcpMessage 127.0.0.1 $port -Message $big -TimeoutSec 1 -ErrorVariable failures -ErrorAction SilentlyContinue
+                $succeeded = $?
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+                $succeeded | Should -BeFalse
+                $failures | Should -HaveCount 1
+                Assert-NetError $failures[0] -Id 'SendTimeout' -Category OperationTimeout -TargetLike "127.0.0.1:$port"
+            }
+            finally {
+                $listener.Stop()
+            }
+        }
+
         It 'ConnectTimeout when the server does not complete the connection in time, and $? is false' {
             # A listener with a backlog of 1 that never accepts: once its accept queue is full, Linux
             # drops further SYNs, so the next connect waits (the way a host behind a firewall does).

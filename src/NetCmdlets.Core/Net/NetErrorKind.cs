@@ -6,6 +6,7 @@ public enum NetErrorKind
     ConnectionRefused,
     ConnectTimeout,
     ReceiveTimeout,
+    SendTimeout,
     NameNotResolved,
     AddressInUse,
     AddressNotAvailable,

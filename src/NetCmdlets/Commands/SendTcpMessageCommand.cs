@@ -71,7 +71,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
             byte[] payload = connection.Encoding.GetBytes(text);
             try
             {
-                UntilStopped(() => connection.SendMessage(payload, StopToken));
+                Send(connection, payload);
                 if (PassThru) WriteObject(new TcpMessage(payload, connection.Encoding, connection, MessageDirection.Sent));
                 if (Receive && !ReceiveReply(connection)) return;
             }
@@ -107,6 +107,26 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
             _failed = true;
             WriteNetError(e);
             return null;
+        }
+    }
+
+    /// <summary>Waits, up to -TimeoutSec, until the socket has taken the message: a peer that stops reading is an error, not a hang.</summary>
+    private void Send(TcpConnection connection, byte[] payload)
+    {
+        using var timer = new System.Threading.CancellationTokenSource();
+        using var linked = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(StopToken, timer.Token);
+        System.TimeSpan limit = ToTimeout(TimeoutSec);
+        if (limit != System.Threading.Timeout.InfiniteTimeSpan) timer.CancelAfter(limit);
+        try
+        {
+            UntilStopped(() => connection.SendMessage(payload, linked.Token));
+        }
+        catch (System.OperationCanceledException) when (timer.IsCancellationRequested && !StopToken.IsCancellationRequested)
+        {
+            // The bytes are still queued on the connection: one we own is of no further use.
+            if (ParameterSetName == HostSet) connection.Abort();
+            throw new NetException(NetErrorKind.SendTimeout, connection.RemoteEndPoint.ToString(),
+                $"{connection.RemoteEndPoint} did not take the message within {TimeoutSec} s (it is not reading).");
         }
     }
 
