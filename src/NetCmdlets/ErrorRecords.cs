@@ -32,6 +32,10 @@ internal static class ErrorRecords
             ErrorDetails = new ErrorDetails($"The handler failed on a message from {TargetOf(message)}: {error.Message}"),
         };
 
+    /// <summary>Receive (or Send -Receive) on a server's connection, whose messages arrive through the server.</summary>
+    public static ErrorRecord ServerConnection(System.InvalidOperationException error, object connection) =>
+        new(error, "ServerConnection", ErrorCategory.InvalidOperation, connection);
+
     private static string TargetOf(object message) =>
         message is Core.Messages.NetMessage m ? m.RemoteEndPoint.ToString() : message.ToString();
 }

@@ -51,18 +51,11 @@ public sealed class TcpServer : NetServer
 
     public override Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies)
     {
+        // Each reply is queued as it is; the connection's send loop joins what is queued into one write.
         TcpConnection connection = ((TcpMessage)request).Connection;
-        if (replies.Count == 1) return connection.SendAsync(replies[0], 1, CancellationToken.None);
-        int total = 0;
-        foreach (byte[] reply in replies) total += reply.Length;
-        var bytes = new byte[total];
-        int at = 0;
-        foreach (byte[] reply in replies)
-        {
-            Buffer.BlockCopy(reply, 0, bytes, at, reply.Length);
-            at += reply.Length;
-        }
-        return connection.SendAsync(bytes, replies.Count, CancellationToken.None);
+        Task last = Task.CompletedTask;
+        foreach (byte[] reply in replies) last = connection.SendAsync(reply, 1, CancellationToken.None);
+        return last;
     }
 
     public override void Dispose()

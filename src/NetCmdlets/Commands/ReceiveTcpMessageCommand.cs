@@ -39,7 +39,7 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
             }
             catch (System.InvalidOperationException e)
             {
-                WriteError(new ErrorRecord(e, "ServerConnection", ErrorCategory.InvalidOperation, Connection));
+                WriteError(ErrorRecords.ServerConnection(e, Connection));
                 return;
             }
             if (message is null)

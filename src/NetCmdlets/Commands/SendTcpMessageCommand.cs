@@ -84,7 +84,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
             }
             catch (System.InvalidOperationException e)
             {
-                WriteError(new ErrorRecord(e, "ServerConnection", ErrorCategory.InvalidOperation, connection));
+                WriteError(ErrorRecords.ServerConnection(e, connection));
                 return;
             }
         }
