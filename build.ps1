@@ -53,13 +53,17 @@ function Invoke-Native {
 }
 
 function Invoke-Build {
-    $publish = Join-Path $root 'output/publish'
-    Invoke-Native { dotnet publish (Join-Path $root 'src/NetCmdlets/NetCmdlets.csproj') -c $Configuration -o $publish --nologo -v quiet }
-
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
-    $bin = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'bin') -Force
-    Copy-Item (Join-Path $publish 'NetCmdlets*.dll') $bin
+    # One build per target: bin/netstandard2.0 for Windows PowerShell 5.1, bin/net8.0 for PowerShell 7.4+;
+    # NetCmdlets.psm1 loads the one that fits. Only our own DLLs ship: PowerShell provides the rest.
+    foreach ($framework in 'netstandard2.0', 'net8.0') {
+        $publish = Join-Path $root "output/publish/$framework"
+        Invoke-Native { dotnet publish (Join-Path $root 'src/NetCmdlets/NetCmdlets.csproj') -c $Configuration -f $framework -o $publish --nologo -v quiet }
+        $bin = New-Item -ItemType Directory -Path (Join-Path $moduleOut "bin/$framework") -Force
+        Copy-Item (Join-Path $publish 'NetCmdlets*.dll') $bin
+    }
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse
+    Copy-Item (Join-Path $root 'LICENSE') $moduleOut
 
     $helpOut = Join-Path $moduleOut 'en-US/NetCmdlets.dll-Help.xml'
     Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'docs/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)

@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'bin/NetCmdlets.dll'
+    RootModule           = 'NetCmdlets.psm1'
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Core', 'Desktop')
     GUID                 = '5b0f3c0e-8a0c-4a53-9d0b-7f4a6d2e9c11'
@@ -27,6 +27,7 @@
         PSData = @{
             Tags       = @('TCP', 'UDP', 'Network', 'Socket', 'Server', 'Netcat')
             ProjectUri = 'https://github.com/NetCmdlets/NetCmdlets'
+            LicenseUri = 'https://github.com/NetCmdlets/NetCmdlets/blob/main/LICENSE'
         }
     }
 }

@@ -37,5 +37,5 @@ internal static class ErrorRecords
         new(error, "ServerConnection", ErrorCategory.InvalidOperation, connection);
 
     private static string TargetOf(object message) =>
-        message is Core.Messages.NetMessage m ? m.RemoteEndPoint.ToString() : message.ToString();
+        message is Core.Messages.NetMessage m ? m.RemoteEndPoint.ToString() : message.ToString() ?? string.Empty;
 }

@@ -42,7 +42,8 @@ public abstract class ListenerCommandBase : NetCmdletBase
         IPAddress address;
         try
         {
-            address = EndPoints.ParseLocalAddress(LocalAddress);
+            // Resolving a name may take long; Ctrl+C must still stop it at once.
+            address = UntilStopped(() => EndPoints.ParseLocalAddressAsync(LocalAddress, StopToken).GetAwaiter().GetResult());
         }
         catch (NetException e)
         {
@@ -61,6 +62,9 @@ public abstract class ListenerCommandBase : NetCmdletBase
         var started = new ListenerStarted(_server.Protocol, _server.LocalEndPoint, _server.Statistics);
         WriteVerbose(started.ToString());
         WriteInformation(started, new[] { "Listening" });
+        // With port 0 the user cannot know where to connect: say it as Write-Host would (shown, but not
+        // output, so `| Select-Object -First N` still counts messages only; 6>$null hides it).
+        if (Port == 0) WriteInformation(new HostInformationMessage { Message = started.ToString() }, new[] { "PSHOST" });
         _handler = CreateHandlerRunner(_server);
         new ServerPump(this, _server, _handler).Run(Count, ToTimeout(TimeoutSec));
     }

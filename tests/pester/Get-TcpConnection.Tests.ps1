@@ -35,14 +35,24 @@ Describe 'Get-TcpConnection' {
         }
     }
 
-    It '-Id returns only the connections with those ids, and ignores ids that match none' {
+    It '-Id returns only the connections with those ids' {
         $made = @(1..3 | ForEach-Object { New-TcpConnection 127.0.0.1 $port })
         (Get-TcpConnection -Id $made[1].Id).Id | Should -Be $made[1].Id
         (Get-TcpConnection $made[1].Id).Id | Should -Be $made[1].Id -Because '-Id is the first positional parameter'
         @(Get-TcpConnection -Id $made[2].Id, $made[0].Id).Id | Should -Be @($made[0].Id, $made[2].Id)
-        $none = Get-TcpConnection -Id ([int]::MaxValue) -ErrorVariable failures
+    }
+
+    It 'writes a ConnectionNotFound error for an id that matches no connection, as Get-Job does, and still returns the others' {
+        $made = New-TcpConnection 127.0.0.1 $port
+        $null = Wait-TestAccept $listener
+        $none = Get-TcpConnection -Id ([int]::MaxValue) -ErrorVariable failures -ErrorAction SilentlyContinue
+        $succeeded = $?
         $none | Should -BeNullOrEmpty
-        $failures | Should -BeNullOrEmpty
+        $succeeded | Should -BeFalse
+        Assert-NetError $failures[0] -Id ConnectionNotFound -Category ObjectNotFound -TargetLike ([int]::MaxValue)
+        $found = Get-TcpConnection -Id $made.Id, 999999 -ErrorVariable partial -ErrorAction SilentlyContinue
+        $found.Id | Should -Be $made.Id
+        $partial | Should -HaveCount 1
     }
 
     It 'no longer lists a connection closed by Close-TcpConnection, nor one the server closed once it was read to the end' {

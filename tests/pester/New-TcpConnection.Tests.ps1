@@ -97,8 +97,10 @@ Describe 'New-TcpConnection' {
                 $connection.MessagesReceived | Should -Be 1000
                 $connection.BytesSent | Should -Be $bytesOut
                 $connection.BytesReceived | Should -Be $bytesIn
-                $connection.State | Should -Be 'Open'
                 (Wait-BackgroundCommand $server).Output | Should -HaveCount 1000
+                # The server has closed its side: the connection says so before anyone reads the end.
+                Wait-TestCondition { $connection.State -eq 'PeerClosed' } | Should -BeTrue -Because "the state is $($connection.State)"
+                Get-TcpConnection -Id $connection.Id | Should -Be $connection
             }
             finally {
                 Stop-BackgroundCommand $server

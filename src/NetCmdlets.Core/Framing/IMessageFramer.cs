@@ -3,17 +3,20 @@ using System;
 namespace NetCmdlets.Core.Framing;
 
 /// <summary>
-/// Cuts a byte stream into messages and wraps outgoing payloads for the wire.
-/// Implementations are pure functions of their input, so one instance may serve many connections.
+/// Cuts one connection's byte stream into messages and wraps outgoing payloads for the wire.
 /// </summary>
+/// <remarks>
+/// One instance per connection (see <see cref="MessageFraming.CreateFramer"/>), so a framer may keep
+/// state. The caller passes all bytes not yet consumed, starting where the last consumed message ended;
+/// until a call consumes something, each call sees the bytes of the call before plus new ones, so a
+/// framer may remember how far it has looked instead of scanning the same bytes again.
+/// </remarks>
 public interface IMessageFramer
 {
     /// <summary>The largest payload, in bytes, that a single message may carry.</summary>
     int MaxMessageLength { get; }
 
-    /// <summary>
-    /// Finds the first complete message at the start of <paramref name="input"/>.
-    /// </summary>
+    /// <summary>Finds the first complete message at the start of <paramref name="input"/>.</summary>
     /// <param name="input">Bytes received and not yet consumed.</param>
     /// <param name="message">The payload of the message, a slice of <paramref name="input"/>.</param>
     /// <param name="consumed">How many bytes of <paramref name="input"/> the message used, framing included.</param>

@@ -7,6 +7,10 @@ namespace NetCmdlets.Core.Framing;
 /// Messages are lines ended by LF; a CR just before the LF is dropped, so CRLF and LF peers both work.
 /// The terminators are taken in the text encoding in use, so UTF-16 and UTF-32 lines split correctly too.
 /// </summary>
+/// <remarks>
+/// Remembers how far it has searched for a terminator, so a long line arriving in small pieces is
+/// scanned once, not once per piece.
+/// </remarks>
 public sealed class LineFramer : IMessageFramer
 {
     /// <summary>Default for <see cref="MaxMessageLength"/>: 1 MiB, far above any line protocol, low enough that a peer that never sends LF cannot exhaust memory.</summary>
@@ -28,13 +32,23 @@ public sealed class LineFramer : IMessageFramer
         MaxMessageLength = maxMessageLength;
     }
 
+    /// <summary>Bytes at the start of the unconsumed input already known to hold no terminator.</summary>
+    private int _searched;
+
     public int MaxMessageLength { get; }
+
+    /// <summary>Bytes looked at while searching for terminators, in all; for tests of the scan's cost.</summary>
+    internal long BytesExamined { get; private set; }
 
     public bool TryRead(ArraySegment<byte> input, out ArraySegment<byte> message, out int consumed)
     {
-        int lf = IndexOfTerminator(input);
+        // Input shorter than what was searched means a new stream (a caller that started over): search it all.
+        if (_searched > input.Count) _searched = 0;
+        int lf = IndexOfTerminator(input, _searched);
         if (lf < 0)
         {
+            // Next time, start where a terminator could begin: a multi-byte one may straddle the end.
+            _searched = Math.Max(0, input.Count - (input.Count % _lineFeed.Length));
             // Without a terminator in sight, a buffer past the limit (plus a CR and all but the last
             // byte of a multi-byte LF) can only end in an oversized line.
             if (input.Count - _carriageReturn.Length - (_lineFeed.Length - 1) > MaxMessageLength)
@@ -43,6 +57,7 @@ public sealed class LineFramer : IMessageFramer
             consumed = 0;
             return false;
         }
+        _searched = 0;
         message = TrimCarriageReturn(new ArraySegment<byte>(input.Array!, input.Offset, lf));
         if (message.Count > MaxMessageLength)
             throw new FramingException($"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
@@ -52,6 +67,7 @@ public sealed class LineFramer : IMessageFramer
 
     public bool TryReadFinal(ArraySegment<byte> input, out ArraySegment<byte> message)
     {
+        _searched = 0;
         // Like StreamReader.ReadLine: text after the last LF is still a line.
         if (input.Count == 0)
         {
@@ -72,18 +88,20 @@ public sealed class LineFramer : IMessageFramer
         return framed;
     }
 
-    private int IndexOfTerminator(ArraySegment<byte> input)
+    private int IndexOfTerminator(ArraySegment<byte> input, int from)
     {
         byte[] array = input.Array!;
         int unit = _lineFeed.Length;
         if (unit == 1)
         {
-            int at = Array.IndexOf(array, _lineFeed[0], input.Offset, input.Count);
+            int at = Array.IndexOf(array, _lineFeed[0], input.Offset + from, input.Count - from);
+            BytesExamined += (at < 0 ? input.Count : at - input.Offset + 1) - from;
             return at < 0 ? -1 : at - input.Offset;
         }
         // Multi-byte encodings: only whole code units can be a terminator.
-        for (int i = 0; i + unit <= input.Count; i += unit)
+        for (int i = from; i + unit <= input.Count; i += unit)
         {
+            BytesExamined += unit;
             if (Matches(array, input.Offset + i, _lineFeed)) return i;
         }
         return -1;

@@ -14,7 +14,11 @@ public static class EndPoints
     /// The address a listener binds. Null or empty means loopback, so nothing is exposed by accident;
     /// "Any" and "::" mean every interface on IPv4 and IPv6 (a dual-mode socket), "0.0.0.0" IPv4 only.
     /// </summary>
-    public static IPAddress ParseLocalAddress(string? text)
+    public static IPAddress ParseLocalAddress(string? text) => Sync.Run(ParseLocalAddressAsync(text, CancellationToken.None));
+
+    /// <inheritdoc cref="ParseLocalAddress"/>
+    /// <remarks>A name is resolved without blocking a thread, and the wait ends when the token is cancelled.</remarks>
+    public static async Task<IPAddress> ParseLocalAddressAsync(string? text, CancellationToken cancellationToken)
     {
         string value = (text ?? string.Empty).Trim();
         switch (value.ToLowerInvariant())
@@ -32,7 +36,7 @@ public static class EndPoints
                 return IPAddress.IPv6Loopback;
         }
         if (IPAddress.TryParse(value.Trim('[', ']'), out IPAddress? address)) return address;
-        IPAddress[] resolved = Resolve(value, CancellationToken.None);
+        IPAddress[] resolved = await ResolveAsync(value, cancellationToken).ConfigureAwait(false);
         return resolved[0];
     }
 

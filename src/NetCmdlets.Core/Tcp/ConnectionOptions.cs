@@ -8,9 +8,14 @@ public sealed class ConnectionOptions
 {
     /// <summary>Messages as lines of text in <paramref name="encoding"/>, at most <paramref name="maxMessageLength"/> bytes each.</summary>
     public static ConnectionOptions ForLines(Encoding encoding, int maxMessageLength) =>
-        new() { Encoding = encoding, Framer = new LineFramer(encoding, maxMessageLength) };
+        new() { Encoding = encoding, Framing = MessageFraming.Lines(encoding, maxMessageLength) };
 
-    public IMessageFramer Framer { get; set; } = new LineFramer();
+    /// <summary>No framing: each chunk received is a message, and what is sent goes as it is.</summary>
+    public static ConnectionOptions ForRaw(Encoding encoding) =>
+        new() { Encoding = encoding, Framing = MessageFraming.Raw };
+
+    /// <summary>Gives each connection its own framer.</summary>
+    public MessageFraming Framing { get; set; } = MessageFraming.Lines();
 
     public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 

@@ -5,10 +5,11 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Transport;
 
 namespace NetCmdlets.Core.Tcp;
 
-/// <summary>Opens client connections: resolves the name, then tries each address until one answers.</summary>
+/// <summary>Opens connections: as a client (resolves the name, then tries each address until one answers), or by waiting for one client.</summary>
 public static class TcpConnector
 {
     /// <param name="timeout">For the whole attempt, resolution included; <see cref="Timeout.InfiniteTimeSpan"/> waits for the system's own limit.</param>
@@ -28,7 +29,7 @@ public static class TcpConnector
             try
             {
                 if (await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false))
-                    return new TcpConnection(socket, TcpConnectionRole.Client, options.Framer, options.Encoding, null);
+                    return new TcpConnection(new SocketTransport(socket), TcpConnectionRole.Client, options.Framing, options.Encoding);
                 failure = new NetException(NetErrorKind.ConnectTimeout, target,
                     $"Connecting to {target} ({address}) timed out after {timeout.TotalSeconds:0.###} s.");
             }
@@ -48,6 +49,56 @@ public static class TcpConnector
 
     public static TcpConnection Connect(string host, int port, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken) =>
         Sync.Run(ConnectAsync(host, port, options, timeout, cancellationToken));
+
+    /// <summary>
+    /// Listens on <paramref name="localEndPoint"/> until one client connects, then stops listening and
+    /// returns that connection (as nc -l does).
+    /// </summary>
+    /// <param name="listening">Called with the bound endpoint (the port picked for port 0) before the wait.</param>
+    /// <exception cref="NetException">AddressInUse and other bind errors; ConnectTimeout when nobody connects in time.</exception>
+    public static async Task<TcpConnection> AcceptOneAsync(IPEndPoint localEndPoint, ConnectionOptions? options, TimeSpan timeout, Action<IPEndPoint>? listening, CancellationToken cancellationToken)
+    {
+        options ??= new ConnectionOptions();
+        var listener = new Socket(localEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (localEndPoint.Address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
+            listener.Bind(localEndPoint);
+            listener.Listen(1);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            throw NetException.FromSocket(e, localEndPoint.ToString(), "Binding TCP");
+        }
+        using (listener)
+        {
+            IPEndPoint bound = EndPoints.Normalize(listener.LocalEndPoint);
+            listening?.Invoke(bound);
+            Task<Socket> accept = listener.AcceptAsync();
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (timeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(timeout);
+            Task finished = await Task.WhenAny(accept, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
+            if (finished != accept)
+            {
+                // Disposing the listener ends the accept; its failure is expected.
+                _ = accept.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new NetException(NetErrorKind.ConnectTimeout, bound.ToString(),
+                    $"No client connected to {bound} within {timeout.TotalSeconds:0.###} s.");
+            }
+            Socket client = await accept.ConfigureAwait(false);
+            try
+            {
+                return new TcpConnection(new SocketTransport(client), TcpConnectionRole.Server, options.Framing, options.Encoding);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+    }
 
     /// <returns>False when the time ran out.</returns>
     private static async Task<bool> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)

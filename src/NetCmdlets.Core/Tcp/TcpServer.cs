@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Transport;
 
 namespace NetCmdlets.Core.Tcp;
 
@@ -33,7 +34,10 @@ public sealed class TcpServer : NetServer
 
     public override string Protocol => "TCP";
 
-    public override IMessageFramer Framer => _options.Framer;
+    public override MessageFraming Framing => _options.Framing;
+
+    /// <summary>For tests: runs on each accepted socket before its connection is set up, and may throw.</summary>
+    internal Action<Socket>? AcceptedHook { get; set; }
 
     public ICollection<TcpConnection> Connections => _connections.Values;
 
@@ -49,14 +53,9 @@ public sealed class TcpServer : NetServer
         _ = AcceptLoopAsync(listener);
     }
 
-    public override Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies)
-    {
-        // Each reply is queued as it is; the connection's send loop joins what is queued into one write.
-        TcpConnection connection = ((TcpMessage)request).Connection;
-        Task last = Task.CompletedTask;
-        foreach (byte[] reply in replies) last = connection.SendAsync(reply, 1, CancellationToken.None);
-        return last;
-    }
+    // Each reply is queued as it is; the connection's send loop joins what is queued into one write.
+    public override Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies) =>
+        ((TcpMessage)request).Connection.SendAsync(replies, CancellationToken.None);
 
     public override void Dispose()
     {
@@ -76,39 +75,49 @@ public sealed class TcpServer : NetServer
             serverEvent.Connection!.Close();
             _connections.TryRemove(serverEvent.Connection.Id, out _);
         }
-        return serverEvent;
+        else if (serverEvent.Kind == ServerEventKind.Message)
+        {
+            // Bytes a connection may have waiting here are bounded too: taking them lets it read on.
+            serverEvent.Connection!.MessageTaken(serverEvent.Message!.Length);
+        }
+        return base.OnTaken(serverEvent);
     }
 
     private async Task AcceptLoopAsync(Socket listener)
     {
-        int failures = 0;
+        var backoff = new RetryBackoff();
         while (!_stopping.IsCancellationRequested)
         {
-            Socket client;
+            Socket? client = null;
             try
             {
                 client = await listener.AcceptAsync().ConfigureAwait(false);
+                AcceptedHook?.Invoke(client);
+                // Set-up is inside the try: a client reset while waiting in the backlog fails here
+                // (its endpoints cannot be read), and only that client is lost.
+                var connection = new TcpConnection(new SocketTransport(client), TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
+                client = null;
+                _connections[connection.Id] = connection;
+                Statistics.ConnectionOpened();
+                // Counted in the queue's bound: a consumer that falls behind slows accepting down too.
+                await Events.EnqueueAsync(ServerEvent.Opened(connection), _stopping.Token).ConfigureAwait(false);
+                _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
+                if (_stopping.IsCancellationRequested) connection.Abort();
+                backoff.Succeeded();
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
             {
+                client?.Dispose();
                 return;
             }
-            catch (SocketException)
+            catch (Exception)
             {
-                // Out of descriptors or a client gone before accept: count it and go on accepting,
+                client?.Dispose();
+                // Out of descriptors, or a client gone before its set-up: count it and go on accepting,
                 // backing off so a lasting failure (EMFILE) does not spin a core.
                 Statistics.AddError();
-                failures++;
-                if (failures > 1) await Task.Delay(Math.Min(1000, 5 << Math.Min(failures, 8))).ConfigureAwait(false);
-                continue;
+                await backoff.FailedAsync(_stopping.Token).ConfigureAwait(false);
             }
-            failures = 0;
-            var connection = new TcpConnection(client, TcpConnectionRole.Server, _options.Framer, _options.Encoding, Statistics);
-            _connections[connection.Id] = connection;
-            Statistics.ConnectionOpened();
-            Events.EnqueueControl(ServerEvent.Opened(connection));
-            _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
-            if (_stopping.IsCancellationRequested) connection.Abort();
         }
     }
 }

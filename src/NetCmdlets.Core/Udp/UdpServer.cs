@@ -40,7 +40,13 @@ public sealed class UdpServer : NetServer
 
     public override string Protocol => "UDP";
 
-    public override IMessageFramer? Framer => null;
+    public override MessageFraming? Framing => null;
+
+    /// <summary>For tests: replaces the socket's receive, to make it fail.</summary>
+    internal Func<Socket, ArraySegment<byte>, EndPoint, Task<SocketReceiveFromResult>>? ReceiveHook { get; set; }
+
+    /// <summary>Failed receives in a row so far; reset by a good one.</summary>
+    internal int ReceiveAttempts;
 
     /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
     public override void Start()
@@ -62,11 +68,12 @@ public sealed class UdpServer : NetServer
         Statistics.AddSent(1, data.Length);
     }
 
-    public override async Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies)
+    public override async Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies)
     {
         try
         {
-            foreach (byte[] reply in replies) await SendToAsync(reply, request.RemoteEndPoint).ConfigureAwait(false);
+            // A payload and raw bytes are the same thing here: one datagram each.
+            foreach (Outgoing reply in replies) await SendToAsync(reply.Bytes, request.RemoteEndPoint).ConfigureAwait(false);
         }
         catch (NetException e)
         {
@@ -86,12 +93,17 @@ public sealed class UdpServer : NetServer
     {
         var buffer = new byte[MaxDatagram];
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var backoff = new RetryBackoff();
         while (!_stopping.IsCancellationRequested)
         {
             SocketReceiveFromResult result;
             try
             {
-                result = await socket.ReceiveFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, any).ConfigureAwait(false);
+                Interlocked.Increment(ref ReceiveAttempts);
+                result = ReceiveHook is { } hook
+                    ? await hook(socket, new ArraySegment<byte>(buffer), any).ConfigureAwait(false)
+                    : await socket.ReceiveFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, any).ConfigureAwait(false);
+                backoff.Succeeded();
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
             {
@@ -99,8 +111,10 @@ public sealed class UdpServer : NetServer
             }
             catch (SocketException)
             {
-                // An ICMP error for an earlier send surfaces here on some systems; the socket still works.
+                // An ICMP error for an earlier send surfaces here on some systems, and the socket still
+                // works; a lasting error would spin a core, so each one in a row waits a little longer.
                 Statistics.AddError();
+                await backoff.FailedAsync(_stopping.Token).ConfigureAwait(false);
                 continue;
             }
             var data = new byte[result.ReceivedBytes];

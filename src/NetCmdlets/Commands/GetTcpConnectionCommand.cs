@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using NetCmdlets.Core.Tcp;
@@ -9,14 +10,24 @@ namespace NetCmdlets.Commands;
 [OutputType(typeof(TcpConnection))]
 public sealed class GetTcpConnectionCommand : NetCmdletBase
 {
-    [Parameter(Position = 0)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("ConnectionId")]
     public int[]? Id { get; set; }
 
-    protected override void EndProcessing()
+    protected override void ProcessRecord()
     {
-        foreach (TcpConnection connection in ConnectionRegistry.Open())
+        IReadOnlyList<TcpConnection> open = ConnectionRegistry.Open();
+        if (Id is null)
         {
-            if (Id is null || Id.Contains(connection.Id)) WriteObject(connection);
+            foreach (TcpConnection connection in open) WriteObject(connection);
+            return;
+        }
+        foreach (TcpConnection connection in open.Where(c => Id.Contains(c.Id))) WriteObject(connection);
+        // As Get-Job does: an id that matches nothing is an error, so a script can tell.
+        foreach (int missing in Id.Where(id => open.All(c => c.Id != id)))
+        {
+            WriteError(new ErrorRecord(new ItemNotFoundException($"No open connection has the id {missing}. Get-TcpConnection lists the open ones."),
+                "ConnectionNotFound", ErrorCategory.ObjectNotFound, missing));
         }
     }
 }

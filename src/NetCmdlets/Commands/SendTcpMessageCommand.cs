@@ -1,6 +1,9 @@
 using System;
+using System.Diagnostics;
+using System.IO;
 using System.Management.Automation;
 using System.Text;
+using System.Threading;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
@@ -9,124 +12,214 @@ using NetCmdlets.Core.Tcp;
 
 namespace NetCmdlets.Commands;
 
-/// <summary>Connects to a TCP server, sends each message as a line, and optionally reads one reply per message.</summary>
-[Cmdlet(VerbsCommunications.Send, "TcpMessage", DefaultParameterSetName = HostSet)]
-[OutputType(typeof(TcpMessage))]
+/// <summary>
+/// Connects to a TCP server and sends: messages (framed as lines, or as they are with -Raw), exact
+/// bytes (-Data), or a file (-Path, then a half-close); with -Receive it reads the replies.
+/// </summary>
+[Cmdlet(VerbsCommunications.Send, "TcpMessage", DefaultParameterSetName = HostText)]
+[OutputType(typeof(TcpMessage), typeof(TcpTransfer))]
 public sealed class SendTcpMessageCommand : NetCmdletBase
 {
-    private const string HostSet = "ComputerName";
-    private const string ConnectionSet = "Connection";
+    private const string HostText = "ComputerName";
+    private const string HostData = "ComputerNameData";
+    private const string HostFile = "ComputerNamePath";
+    private const string ConnectionText = "Connection";
+    private const string ConnectionData = "ConnectionData";
+    private const string ConnectionFile = "ConnectionPath";
 
     private TcpConnection? _connection;
+    private string? _target;
     private bool _failed;
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostText, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostData, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostFile, ValueFromPipelineByPropertyName = true)]
     [Alias("CN", "Host", "HostName")]
     public string ComputerName { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostSet)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostText, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostData, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostFile, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
 
     /// <summary>A connection from New-TcpConnection, or a server handler's $_.Connection; left open afterwards.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ConnectionSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionText, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionData, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionFile, ValueFromPipelineByPropertyName = true)]
     public TcpConnection Connection { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ParameterSetName = HostSet)]
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ConnectionSet)]
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ParameterSetName = HostText)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ConnectionText)]
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
 
-    /// <summary>Wait for one reply message per message sent, and emit it.</summary>
+    /// <summary>Exact bytes to send as they are, with no line ending: a piped byte array (,$bytes) is one -Data.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = HostData)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionData)]
+    [AllowEmptyCollection]
+    public byte[] Data { get; set; } = null!;
+
+    /// <summary>A file whose bytes are sent as they are, streamed; afterwards the sending side is half-closed (with -ComputerName).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = HostFile)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionFile)]
+    [Alias("FilePath")]
+    public string Path { get; set; } = null!;
+
+    /// <summary>Wait for one reply message per message sent (with -Path: every reply until the peer closes), and emit it.</summary>
     [Parameter]
     public SwitchParameter Receive { get; set; }
 
-    /// <summary>Emit an object for each message sent.</summary>
+    /// <summary>Emit an object for each message sent (with -Path: a summary of the transfer).</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>Limit for connecting and for each reply, in seconds; 0 means no limit.</summary>
+    /// <summary>Limit for connecting, for each send to be taken and for each reply, in seconds; 0 means no limit.</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
     public double TimeoutSec { get; set; } = 10;
 
     /// <summary>Text encoding; with -Connection, the connection's own encoding is used instead.</summary>
-    [Parameter(ParameterSetName = HostSet)]
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
     [EncodingTransformation]
     [ArgumentCompleter(typeof(EncodingCompleter))]
     public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 
-    [Parameter(ParameterSetName = HostSet)]
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
+    /// <summary>No framing: messages go out as they are, and each chunk received is one reply.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    public SwitchParameter Raw { get; set; }
+
+    private bool OwnConnection => !ParameterSetName.StartsWith(ConnectionText, StringComparison.Ordinal);
+
     protected override void ProcessRecord()
     {
-        // After a failed connect, the rest of the piped messages have nowhere to go; one error says so.
-        if (_failed) return;
-        TcpConnection? connection = ParameterSetName == ConnectionSet ? Connection : _connection ?? Connect();
+        TcpConnection? connection = OwnConnection ? ConnectionFor(ComputerName, Port) : Connection;
         if (connection is null) return;
-        foreach (string text in Message)
+        try
         {
-            byte[] payload = connection.Encoding.GetBytes(text);
-            try
+            if (ParameterSetName is HostFile or ConnectionFile)
             {
-                Send(connection, payload);
-                if (PassThru) WriteObject(new TcpMessage(payload, connection.Encoding, connection, MessageDirection.Sent));
-                if (Receive && !ReceiveReply(connection)) return;
-            }
-            catch (NetException e)
-            {
-                // A connection of our own is gone: the rest of the piped messages have nowhere to go.
-                _failed = ParameterSetName == HostSet;
-                WriteNetError(e);
+                SendFile(connection);
                 return;
             }
-            catch (System.InvalidOperationException e)
+            if (ParameterSetName is HostData or ConnectionData)
             {
-                WriteError(ErrorRecords.ServerConnection(e, connection));
+                Send(connection, Outgoing.Raw(Data), Data);
                 return;
             }
+            foreach (string text in Message)
+            {
+                byte[] payload = connection.Encoding.GetBytes(text);
+                if (!Send(connection, Outgoing.Payload(payload), payload)) return;
+            }
+        }
+        catch (NetException e)
+        {
+            // A connection of our own is gone: the rest of the piped input for it has nowhere to go.
+            _failed = OwnConnection;
+            WriteNetError(e);
+        }
+        catch (InvalidOperationException e)
+        {
+            WriteError(ErrorRecords.ServerConnection(e, connection));
         }
     }
 
     /// <summary>Only the connection this cmdlet opened; one passed with -Connection stays open.</summary>
     protected override void ReleaseResources() => _connection?.Close(TimeSpan.FromSeconds(2));
 
-    private TcpConnection? Connect()
+    /// <summary>The connection to this target: the one already open, or a new one (piped objects may name other targets).</summary>
+    private TcpConnection? ConnectionFor(string host, int port)
     {
-        var options = ConnectionOptions.ForLines(Encoding, MaxMessageLength);
+        string target = EndPoints.Format(host, port);
+        if (_target == target) return _failed ? null : _connection;
+        _connection?.Close(TimeSpan.FromSeconds(2));
+        _connection = null;
+        _target = target;
+        _failed = false;
+        ConnectionOptions options = Raw ? ConnectionOptions.ForRaw(Encoding) : ConnectionOptions.ForLines(Encoding, MaxMessageLength);
         try
         {
-            _connection = UntilStopped(() => TcpConnector.Connect(ComputerName, Port, options, ToTimeout(TimeoutSec), StopToken));
+            _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));
             WriteVerbose($"Connected {_connection}.");
             return _connection;
         }
         catch (NetException e)
         {
+            // One error for the target: the rest of the piped messages for it have nowhere to go.
             _failed = true;
             WriteNetError(e);
             return null;
         }
     }
 
-    /// <summary>Waits, up to -TimeoutSec, until the socket has taken the message: a peer that stops reading is an error, not a hang.</summary>
-    private void Send(TcpConnection connection, byte[] payload)
+    /// <returns>False when the peer closed instead of replying.</returns>
+    private bool Send(TcpConnection connection, Outgoing item, byte[] payload)
     {
-        using var timer = new System.Threading.CancellationTokenSource();
-        using var linked = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(StopToken, timer.Token);
-        System.TimeSpan limit = ToTimeout(TimeoutSec);
-        if (limit != System.Threading.Timeout.InfiniteTimeSpan) timer.CancelAfter(limit);
+        WaitForSend(connection, item);
+        if (PassThru) WriteObject(new TcpMessage(payload, connection.Encoding, connection, MessageDirection.Sent));
+        return !Receive || ReceiveReply(connection);
+    }
+
+    /// <summary>Waits, up to -TimeoutSec, until the network has taken the bytes: a peer that stops reading is an error, not a hang.</summary>
+    private void WaitForSend(TcpConnection connection, Outgoing item)
+    {
+        using var timer = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(StopToken, timer.Token);
+        TimeSpan limit = ToTimeout(TimeoutSec);
+        if (limit != Timeout.InfiniteTimeSpan) timer.CancelAfter(limit);
         try
         {
-            UntilStopped(() => connection.SendMessage(payload, linked.Token));
+            UntilStopped(() => connection.SendAsync(new[] { item }, linked.Token).GetAwaiter().GetResult());
         }
-        catch (System.OperationCanceledException) when (timer.IsCancellationRequested && !StopToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !StopToken.IsCancellationRequested)
         {
             // The bytes are still queued on the connection: one we own is of no further use.
-            if (ParameterSetName == HostSet) connection.Abort();
+            if (OwnConnection) connection.Abort();
             throw new NetException(NetErrorKind.SendTimeout, connection.RemoteEndPoint.ToString(),
-                $"{connection.RemoteEndPoint} did not take the message within {TimeoutSec} s (it is not reading).");
+                $"{connection.RemoteEndPoint} did not take the data within {TimeoutSec} s (it is not reading).");
+        }
+    }
+
+    private void SendFile(TcpConnection connection)
+    {
+        string path = GetUnresolvedProviderPathFromPSPath(Path);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            WriteError(new ErrorRecord(e, "FileNotReadable", ErrorCategory.ReadError, path));
+            return;
+        }
+        long sent = 0, total;
+        var clock = Stopwatch.StartNew();
+        using (file)
+        {
+            total = file.Length;
+            var transfer = connection.SendFromStreamAsync(file, done => Interlocked.Exchange(ref sent, done), StopToken);
+            sent = WaitWithProgress(transfer, $"Sending {System.IO.Path.GetFileName(path)} to {connection.RemoteEndPoint}", () => (Interlocked.Read(ref sent), total));
+        }
+        WriteVerbose($"Sent {sent} bytes of {path} to {connection.RemoteEndPoint}.");
+        // The peer learns that the file is complete; its replies can still come back.
+        if (OwnConnection) connection.CloseSend();
+        if (PassThru) WriteObject(new TcpTransfer(path, "Sent", sent, clock.Elapsed, connection.RemoteEndPoint, connection.Id));
+        if (Receive)
+        {
+            TcpMessage? reply;
+            while ((reply = UntilStopped(() => connection.Receive(ToTimeout(TimeoutSec), StopToken))) is not null) WriteObject(reply);
         }
     }
 
@@ -136,7 +229,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         TcpMessage? reply = UntilStopped(() => connection.Receive(ToTimeout(TimeoutSec), StopToken));
         if (reply is null)
         {
-            _failed = true;
+            _failed = OwnConnection;
             WriteNetError(new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(),
                 $"{connection.RemoteEndPoint} closed the connection before replying."));
             return false;

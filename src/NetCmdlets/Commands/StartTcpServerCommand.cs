@@ -17,6 +17,10 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
+    /// <summary>No framing: each chunk received is one message with its exact bytes, and replies go as they are.</summary>
+    [Parameter]
+    public SwitchParameter Raw { get; set; }
+
     protected override NetServer CreateServer(IPEndPoint localEndPoint) =>
-        new TcpServer(localEndPoint, ConnectionOptions.ForLines(Encoding, MaxMessageLength));
+        new TcpServer(localEndPoint, Raw ? ConnectionOptions.ForRaw(Encoding) : ConnectionOptions.ForLines(Encoding, MaxMessageLength));
 }

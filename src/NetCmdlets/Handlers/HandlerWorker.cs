@@ -132,7 +132,7 @@ $input | ForEach-Object {
                 if (result.Failure is not null)
                     _server.Post(ErrorRecords.HandlerFailed(new RuntimeException(result.Failure.Exception.Message, result.Failure.Exception, result.Failure), message));
                 else if (result.Output.Length > 0)
-                    _ = _server.ReplyAsync(message, ReplyEncoder.Encode(result.Output, _server.Framer, message.Encoding));
+                    _ = _server.ReplyAsync(message, ReplyEncoder.Encode(result.Output, message.Encoding));
             }
             catch (NetException e)
             {

@@ -43,7 +43,7 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
         {
             // Not awaited: a client that does not read must not stall the others. A failed send
             // ends that connection, and its Closed event reports why.
-            _ = _server.ReplyAsync(message, ReplyEncoder.Encode(output, _server.Framer, message.Encoding));
+            _ = _server.ReplyAsync(message, ReplyEncoder.Encode(output, message.Encoding));
         }
         catch (NetException e)
         {

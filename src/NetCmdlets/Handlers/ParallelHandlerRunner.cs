@@ -19,6 +19,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     private readonly HandlerWorker[] _workers;
     private readonly SemaphoreSlim _slots = new(MaxInFlight);
+    private readonly object _gate = new();
     private readonly ManualResetEventSlim _idle = new(true);
     private readonly CancellationToken _stopping;
     private readonly ConditionalWeakTable<TcpConnection, StrongBox<int>> _assigned = new();
@@ -49,7 +50,12 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
     public void Dispatch(NetMessage message)
     {
         _slots.Wait(_stopping);
-        if (Interlocked.Increment(ref _inFlight) == 1) _idle.Reset();
+        // The count and the idle signal change together: a worker finishing the last message must not
+        // set "idle" after this one was counted (Drain would return with a message in flight).
+        lock (_gate)
+        {
+            if (++_inFlight == 1) _idle.Reset();
+        }
         // The server closes a connection once its peer is done; a reply still being made here must get out first.
         (message as TcpMessage)?.Connection.Hold();
         WorkerFor(message).Add(message);
@@ -77,7 +83,10 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
     private void OnHandled(NetMessage message)
     {
         (message as TcpMessage)?.Connection.Release();
-        if (Interlocked.Decrement(ref _inFlight) == 0) _idle.Set();
+        lock (_gate)
+        {
+            if (--_inFlight == 0) _idle.Set();
+        }
         _slots.Release();
     }
 }

@@ -1,19 +1,19 @@
-using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text;
-using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 
 namespace NetCmdlets.Handlers;
 
-/// <summary>Turns a handler's output into replies for the wire: text is encoded and framed, byte arrays go as they are.</summary>
+/// <summary>
+/// Turns a handler's output into replies: text and other objects become payloads (encoded here, framed by
+/// the connection), byte arrays go out as raw bytes. Framing is the core's: nothing is added here.
+/// </summary>
 internal static class ReplyEncoder
 {
-    /// <param name="framer">The server's framing; null for UDP, where each reply is one datagram.</param>
-    public static List<byte[]> Encode(IReadOnlyList<object> output, IMessageFramer? framer, Encoding encoding)
+    public static List<Outgoing> Encode(IReadOnlyList<object> output, Encoding encoding)
     {
-        var replies = new List<byte[]>(output.Count);
+        var replies = new List<Outgoing>(output.Count);
         List<byte>? loose = null;
         foreach (object item in output)
         {
@@ -26,21 +26,18 @@ internal static class ReplyEncoder
             }
             if (loose is not null)
             {
-                replies.Add(loose.ToArray());
+                replies.Add(Outgoing.Raw(loose.ToArray()));
                 loose = null;
             }
             replies.Add(value switch
             {
-                byte[] raw => raw,
-                string text => Frame(encoding.GetBytes(text), framer),
-                NetMessage message => Frame(message.Data, framer),
-                _ => Frame(encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(item)), framer),
+                byte[] raw => Outgoing.Raw(raw),
+                string text => Outgoing.Payload(encoding.GetBytes(text)),
+                NetMessage message => Outgoing.Payload(message.Data),
+                _ => Outgoing.Payload(encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(item))),
             });
         }
-        if (loose is not null) replies.Add(loose.ToArray());
+        if (loose is not null) replies.Add(Outgoing.Raw(loose.ToArray()));
         return replies;
     }
-
-    private static byte[] Frame(byte[] payload, IMessageFramer? framer) =>
-        framer is null ? payload : framer.Encode(new ArraySegment<byte>(payload));
 }

@@ -27,7 +27,7 @@ public class TcpServerTests
                 ServerEvent next = await server.TakeEventAsync(CancellationToken.None);
                 if (next.Kind == ServerEventKind.Closed) return;
                 if (next.Kind == ServerEventKind.Message)
-                    await server.ReplyAsync(next.Message!, new[] { server.Framer.Encode(new ArraySegment<byte>(next.Message!.Data)) });
+                    await server.ReplyAsync(next.Message!, new[] { Outgoing.Payload(next.Message!.Data) });
             }
         });
 
@@ -68,7 +68,7 @@ public class TcpServerTests
     [Fact]
     public void OversizedLine_EndsThatConnection_WithAFramingError_AndTheServerGoesOn()
     {
-        var options = new ConnectionOptions { Framer = new LineFramer(null, 16) };
+        var options = new ConnectionOptions { Framing = MessageFraming.Lines(null, 16) };
         using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options);
         server.Start();
         using var bad = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

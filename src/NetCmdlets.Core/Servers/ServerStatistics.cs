@@ -9,6 +9,7 @@ public sealed class ServerStatistics : TrafficCounters
     private long _connectionsTotal;
     private long _errors;
     private long _dropped;
+    private long _noticesDropped;
 
     public long ConnectionsOpen => Interlocked.Read(ref _connectionsOpen);
 
@@ -19,6 +20,11 @@ public sealed class ServerStatistics : TrafficCounters
 
     /// <summary>Datagrams that arrived while the queue was full (UDP only; TCP pauses instead).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Records of parallel handlers (errors, warnings) dropped because too many were waiting to be written.</summary>
+    public long NoticesDropped => Interlocked.Read(ref _noticesDropped);
+
+    internal void AddNoticeDropped() => Interlocked.Increment(ref _noticesDropped);
 
     internal void ConnectionOpened()
     {

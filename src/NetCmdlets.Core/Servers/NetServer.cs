@@ -31,7 +31,7 @@ public abstract class NetServer : IDisposable
     public ServerStatistics Statistics { get; } = new();
 
     /// <summary>How replies are framed; null when each reply is a datagram of its own.</summary>
-    public abstract IMessageFramer? Framer { get; }
+    public abstract MessageFraming? Framing { get; }
 
     protected BoundedQueue<ServerEvent> Events { get; }
 
@@ -42,9 +42,10 @@ public abstract class NetServer : IDisposable
     /// <exception cref="Net.NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
     public abstract void Start();
 
-    /// <summary>Sends <paramref name="replies"/> (each already framed) back to where <paramref name="request"/> came from, in order.</summary>
+    /// <summary>Sends <paramref name="replies"/> back to where <paramref name="request"/> came from, in order: payloads framed as the connection frames, raw bytes as they are.</summary>
     /// <remarks>Returns once the replies are queued; the task completes when they are sent.</remarks>
-    public abstract Task ReplyAsync(NetMessage request, IReadOnlyList<byte[]> replies);
+    /// <exception cref="Net.NetException">ConnectionClosed: the connection takes no more sends.</exception>
+    public abstract Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies);
 
     public async Task<ServerEvent> TakeEventAsync(CancellationToken cancellationToken) =>
         OnTaken(await Events.DequeueAsync(cancellationToken).ConfigureAwait(false));
@@ -57,12 +58,32 @@ public abstract class NetServer : IDisposable
         return true;
     }
 
+    /// <summary>Notices (handler workers' records) waiting at most; past this they are dropped and counted.</summary>
+    public const int MaxPendingNotices = 10000;
+
+    private int _pendingNotices;
+
     /// <summary>Hands <paramref name="notice"/> to the consumer in order with the other events; from any thread.</summary>
-    public void Post(object notice) => Events.EnqueueControl(ServerEvent.ForNotice(notice));
+    /// <remarks>Never blocks (a worker posting must not wait on the consumer it may be holding up); past
+    /// <see cref="MaxPendingNotices"/> waiting, a notice is dropped and counted in <see cref="ServerStatistics.NoticesDropped"/>.</remarks>
+    public void Post(object notice)
+    {
+        if (Interlocked.Increment(ref _pendingNotices) > MaxPendingNotices)
+        {
+            Interlocked.Decrement(ref _pendingNotices);
+            Statistics.AddNoticeDropped();
+            return;
+        }
+        Events.EnqueueControl(ServerEvent.ForNotice(notice));
+    }
 
     public abstract void Dispose();
 
-    protected virtual ServerEvent OnTaken(ServerEvent serverEvent) => serverEvent;
+    protected virtual ServerEvent OnTaken(ServerEvent serverEvent)
+    {
+        if (serverEvent.Kind == ServerEventKind.Notice) Interlocked.Decrement(ref _pendingNotices);
+        return serverEvent;
+    }
 
     /// <summary>
     /// A socket bound to <see cref="LocalEndPoint"/> (dual-mode for the IPv6 any address), set up by

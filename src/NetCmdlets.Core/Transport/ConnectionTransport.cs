@@ -1,0 +1,40 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Threading.Tasks;
+
+namespace NetCmdlets.Core.Transport;
+
+/// <summary>
+/// The byte stream under one connection. The connection's receive and send loops only read and write
+/// <see cref="Stream"/>, so a TLS stream laid over a socket is another transport, not another loop.
+/// </summary>
+public abstract class ConnectionTransport : IDisposable
+{
+    /// <summary>What the connection reads from and writes to.</summary>
+    public abstract Stream Stream { get; }
+
+    public abstract IPEndPoint LocalEndPoint { get; }
+
+    public abstract IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>
+    /// True when <see cref="WaitForDataAsync"/> waits without holding a buffer (a zero-byte read), so an
+    /// idle connection costs no receive buffer; false when it completes at once.
+    /// </summary>
+    public abstract bool CanWaitForData { get; }
+
+    /// <summary>Completes when bytes (or the end of the stream) can be read.</summary>
+    public abstract Task WaitForDataAsync();
+
+    /// <summary>Tells the peer that nothing more will be sent (a TCP FIN); reading goes on.</summary>
+    public abstract void ShutdownSend();
+
+    /// <summary>Ends the connection at once; the peer sees a reset if anything was left unread.</summary>
+    public abstract void Abort();
+
+    /// <summary>Ends the connection gracefully: what was written is delivered, then the peer sees the end.</summary>
+    public abstract void Close();
+
+    public void Dispose() => Close();
+}

@@ -1,0 +1,69 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Net;
+
+namespace NetCmdlets.Core.Transport;
+
+/// <summary>A connected TCP socket, read and written through a <see cref="NetworkStream"/>.</summary>
+public sealed class SocketTransport : ConnectionTransport
+{
+    private static readonly ArraySegment<byte> s_noBytes = new(Array.Empty<byte>());
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+
+    public SocketTransport(Socket socket)
+    {
+        _socket = socket ?? throw new ArgumentNullException(nameof(socket));
+        // Request/reply traffic: small writes must not wait for Nagle.
+        _socket.NoDelay = true;
+        // Read before the stream exists: a socket reset in the accept backlog throws here, inside the caller's try.
+        RemoteEndPoint = EndPoints.Normalize(socket.RemoteEndPoint);
+        LocalEndPoint = EndPoints.Normalize(socket.LocalEndPoint);
+        _stream = new NetworkStream(socket, ownsSocket: true);
+    }
+
+    public override Stream Stream => _stream;
+
+    public override IPEndPoint LocalEndPoint { get; }
+
+    public override IPEndPoint RemoteEndPoint { get; }
+
+    public override bool CanWaitForData => true;
+
+    public override Task WaitForDataAsync() =>
+        // A zero-byte receive completes when data or the end arrives, without pinning a buffer meanwhile.
+        _socket.ReceiveAsync(s_noBytes, SocketFlags.None);
+
+    public override void ShutdownSend()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed: there is no sending side left to end.
+        }
+    }
+
+    // Without a shutdown first: the kernel resets the connection if input is still unread.
+    public override void Abort() => _stream.Dispose();
+
+    public override void Close()
+    {
+        try
+        {
+            // Shutdown sends FIN after the queued bytes; without it a close may reset a connection with unread input.
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset by the peer: nothing left to say.
+        }
+        _stream.Dispose();
+    }
+}
