@@ -585,3 +585,72 @@ function Assert-NetError {
 }
 
 #endregion
+
+#region Peers in other processes
+
+function Start-PythonPeer {
+    <#
+    .SYNOPSIS
+    Runs a Python 3 script as a peer process that is not the module. The script binds or connects as it
+    likes and prints one line first (a port, say); that line is the Ready property. Its later output is
+    read with Wait-PythonPeer. Stop it with Stop-PythonPeer (in a finally block).
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)] [string] $Script,
+        [string[]] $Arguments = @(),
+        [double] $TimeoutSec = $DefaultWaitSec
+    )
+    $python = (Get-Command python3 -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+    $info = [Diagnostics.ProcessStartInfo]::new($python)
+    $info.ArgumentList.Add('-u')
+    $info.ArgumentList.Add('-c')
+    $info.ArgumentList.Add($Script)
+    foreach ($argument in $Arguments) { $info.ArgumentList.Add($argument) }
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($info)
+    $errors = $process.StandardError.ReadToEndAsync()
+    $first = $process.StandardOutput.ReadLineAsync()
+    if (-not $first.Wait([timespan]::FromSeconds($TimeoutSec)) -or $null -eq $first.Result) {
+        $process.Kill($true)
+        throw "The Python peer printed nothing within $TimeoutSec s: $($errors.Result)"
+    }
+    [pscustomobject]@{ Process = $process; Ready = $first.Result; Errors = $errors }
+}
+
+function Wait-PythonPeer {
+    # Waits for the peer to exit and returns the rest of its output, trimmed; throws on a failure exit.
+    param([Parameter(Mandatory, Position = 0)] $Peer, [double] $TimeoutSec = 60)
+    $rest = $Peer.Process.StandardOutput.ReadToEndAsync()
+    if (-not $Peer.Process.WaitForExit([int]($TimeoutSec * 1000))) { throw "The Python peer did not exit within $TimeoutSec s." }
+    $Peer.Process.WaitForExit()
+    if ($Peer.Process.ExitCode -ne 0) { throw "The Python peer failed ($($Peer.Process.ExitCode)): $($Peer.Errors.Result)" }
+    $rest.Result.Trim()
+}
+
+function Stop-PythonPeer {
+    param([Parameter(Position = 0)] $Peer)
+    if ($null -eq $Peer) { return }
+    if (-not $Peer.Process.HasExited) { $Peer.Process.Kill($true); $null = $Peer.Process.WaitForExit(5000) }
+    $Peer.Process.Dispose()
+}
+
+function New-TestFile {
+    # A file of Size random bytes in the temp folder; returns its path.
+    param([Parameter(Mandatory, Position = 0)] [long] $Size)
+    $path = Join-Path ([IO.Path]::GetTempPath()) "netcmdlets-test-$([guid]::NewGuid()).bin"
+    $random = [Random]::new(42)
+    $buffer = [byte[]]::new(1MB)
+    $stream = [IO.File]::Create($path)
+    try {
+        for ($left = $Size; $left -gt 0; $left -= $buffer.Length) {
+            $random.NextBytes($buffer)
+            $stream.Write($buffer, 0, [Math]::Min($left, $buffer.Length))
+        }
+    }
+    finally { $stream.Dispose() }
+    $path
+}
+
+#endregion
