@@ -135,7 +135,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
                 _untaken.Add(message.Length);
                 return queue.EnqueueAsync(ServerEvent.ForMessage(message), cancellationToken);
             },
-            ReadyToRead, OnReceived);
+            () => ReadyToRead(_untaken), OnReceived);
         NetException? error = await RunReceiveLoopAsync(loop, cancellationToken).ConfigureAwait(false);
         queue.EnqueueControl(ServerEvent.Closed(this, error));
     }
@@ -164,7 +164,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
 
     private async Task RunInboxAsync(ClientInbox inbox)
     {
-        var loop = new ReceiveLoop(_transport, new RawFramer(), inbox.AddAsync, inbox.Budget.WaitForRoomAsync, OnReceived);
+        var loop = new ReceiveLoop(_transport, new RawFramer(), inbox.AddAsync, () => ReadyToRead(inbox.Budget), OnReceived);
         NetException? error = await RunReceiveLoopAsync(loop, CancellationToken.None).ConfigureAwait(false);
         inbox.End(error);
     }
@@ -281,10 +281,11 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
         return error;
     }
 
-    private Task ReadyToRead()
+    /// <summary>Reading waits while replies to this peer, or what it sent and nobody took, are past their budgets.</summary>
+    private Task ReadyToRead(ByteBudget received)
     {
         Task sends = _sends.Budget.WaitForRoomAsync();
-        Task taken = _untaken.WaitForRoomAsync();
+        Task taken = received.WaitForRoomAsync();
         if (sends.IsCompleted) return taken;
         return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
     }

@@ -19,11 +19,9 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     private readonly HandlerWorker[] _workers;
     private readonly SemaphoreSlim _slots = new(MaxInFlight);
-    private readonly object _gate = new();
-    private readonly ManualResetEventSlim _idle = new(true);
+    private readonly InFlightCounter _inFlight = new();
     private readonly CancellationToken _stopping;
     private readonly ConditionalWeakTable<TcpConnection, StrongBox<int>> _assigned = new();
-    private int _inFlight;
     private int _nextWorker;
 
     public ParallelHandlerRunner(int throttleLimit, string modulePath, PortableHandler handler, NetServer server, CancellationToken stopping)
@@ -50,12 +48,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
     public void Dispatch(NetMessage message)
     {
         _slots.Wait(_stopping);
-        // The count and the idle signal change together: a worker finishing the last message must not
-        // set "idle" after this one was counted (Drain would return with a message in flight).
-        lock (_gate)
-        {
-            if (++_inFlight == 1) _idle.Reset();
-        }
+        _inFlight.Started();
         // The server closes a connection once its peer is done; a reply still being made here must get out first.
         (message as TcpMessage)?.Connection.Hold();
         WorkerFor(message).Add(message);
@@ -73,7 +66,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
         return _workers[slot.Value];
     }
 
-    public void Drain() => _idle.Wait(_stopping);
+    public void Drain() => _inFlight.WaitIdle(_stopping);
 
     public void Dispose()
     {
@@ -83,10 +76,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
     private void OnHandled(NetMessage message)
     {
         (message as TcpMessage)?.Connection.Release();
-        lock (_gate)
-        {
-            if (--_inFlight == 0) _idle.Set();
-        }
+        _inFlight.Finished();
         _slots.Release();
     }
 }

@@ -141,3 +141,67 @@ public class TcpServerTests
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }
+
+public class TcpServerDefenceTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    // Defect: connection set-up ran outside the try of the accept loop, so one failure ended accepting for good.
+    [Fact]
+    public async Task AFailure_SettingUpOneClient_LosesOnlyThatClient()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0));
+        int accepted = 0;
+        server.AcceptedHook = _ => { if (Interlocked.Increment(ref accepted) == 1) throw new SocketException((int)SocketError.NotConnected); };
+        server.Start();
+        using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await first.ConnectAsync(server.LocalEndPoint);
+        using TcpConnection second = await TcpConnector.ConnectAsync("127.0.0.1", server.LocalEndPoint.Port, null, Deadline, CancellationToken.None);
+        await second.SendTextAsync("still served", CancellationToken.None);
+        ServerEvent message;
+        do Assert.True(server.TryTakeEvent(out message, Deadline, CancellationToken.None));
+        while (message.Kind != ServerEventKind.Message);
+        Assert.Equal("still served", message.Message!.Text);
+        Assert.Equal(1, server.Statistics.Errors);
+    }
+
+    // Defect: replies to a client that never reads piled up without limit (an echo of 256 MB grew the server by ~500 MiB).
+    [Fact]
+    public async Task RepliesToAClientThatDoesNotRead_StayWithinTheBudget_AndReadingPauses()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), ConnectionOptions.ForLines(TextEncodings.Utf8, 2 * 1024 * 1024));
+        server.Start();
+        using var stop = new CancellationTokenSource();
+        long maxPending = 0;
+        Task echo = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                ServerEvent next = await server.TakeEventAsync(stop.Token);
+                if (next.Kind != ServerEventKind.Message) continue;
+                _ = server.ReplyAsync(next.Message!, new[] { Outgoing.Payload(next.Message!.Data) });
+                maxPending = Math.Max(maxPending, next.Connection!.PendingSendBytes);
+            }
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.LocalEndPoint);
+        byte[] line = Enumerable.Repeat((byte)'x', 1024 * 1024).Append((byte)'\n').ToArray();
+        const int Lines = 128;
+        Task writing = Task.Run(async () => { for (int i = 0; i < Lines; i++) await client.SendAsync(line, SocketFlags.None); });
+        // Wait until the server stops taking more (it must, long before all 128 MB).
+        long last = -1;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(300);
+            long now = server.Statistics.BytesReceived;
+            if (now == last) break;
+            last = now;
+        }
+        Assert.False(writing.IsCompleted, "the client could write everything: nothing pushed back");
+        Assert.InRange(server.Statistics.BytesReceived, 1, 40L * 1024 * 1024);
+        Assert.InRange(maxPending, 0, TcpConnection.DefaultSendBudget + 2L * line.Length);
+        stop.Cancel();
+        client.Dispose();
+    }
+}

@@ -41,3 +41,32 @@ public class UdpServerTests
         Assert.Equal(new byte[] { 0 }, first.Message!.Data);
     }
 }
+
+public class UdpServerBackoffTests
+{
+    // Defect: a lasting receive error was retried with no pause and spun a core.
+    [Fact]
+    public async Task ALastingReceiveError_IsRetried_WithGrowingPauses()
+    {
+        using var server = new UdpServer(new IPEndPoint(IPAddress.Loopback, 0));
+        server.ReceiveHook = (_, _, _) => Task.FromException<System.Net.Sockets.SocketReceiveFromResult>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NetworkDown));
+        server.Start();
+        await Task.Delay(500);
+        // Without pauses this is millions; with 1, 2, 4 ... ms it is about ten.
+        Assert.InRange(Volatile.Read(ref server.ReceiveAttempts), 2, 30);
+        Assert.True(server.Statistics.Errors >= 2);
+    }
+}
+
+public class LocalAddressTests
+{
+    // Defect: resolving -LocalAddress blocked the pipeline thread and could not be interrupted.
+    [Fact]
+    public async Task ResolvingANameForListening_EndsWhenCancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => NetCmdlets.Core.Net.EndPoints.ParseLocalAddressAsync("some-host.example", cancelled.Token));
+        Assert.Equal(IPAddress.Loopback, await NetCmdlets.Core.Net.EndPoints.ParseLocalAddressAsync("loopback", cancelled.Token));
+    }
+}
