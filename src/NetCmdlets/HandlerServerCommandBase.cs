@@ -31,6 +31,11 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
+    /// <summary>With -AsJob: messages the job keeps for Receive-Job; past this, new ones are counted and dropped (0: keep none).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int JobOutputLimit { get; set; } = NetServerJob.DefaultOutputLimit;
+
     /// <summary>The job's name, with -AsJob.</summary>
     [Parameter]
     public string? JobName { get; set; }
@@ -56,13 +61,13 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
         foreach (DictionaryEntry entry in (IDictionary)MyInvocation.BoundParameters)
         {
             string name = (string)entry.Key;
-            if (name is nameof(AsJob) or nameof(JobName) or nameof(Handler) or nameof(ArgumentList)) continue;
+            if (name is nameof(AsJob) or nameof(JobName) or nameof(JobOutputLimit) or nameof(Handler) or nameof(ArgumentList)) continue;
             parameters[name] = entry.Value;
         }
         PortableHandler? handler = Handler is null ? null : PortableHandler.From(Handler, ArgumentList, this);
         string command = MyInvocation.MyCommand.Name + " " + string.Join(" ", parameters.Keys.Cast<string>().Select(k => $"-{k} {parameters[k]}"))
             + (Handler is null ? "" : " -Handler {" + Handler + "}");
-        var job = new NetServerJob(command.Trim(), JobName);
+        var job = new NetServerJob(command.Trim(), JobName, JobOutputLimit);
         bool listening;
         try
         {
@@ -82,7 +87,7 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
             job.Dispose();
             ThrowTerminatingError(failure ?? new ErrorRecord(new TimeoutException("The server job did not start listening."), "JobStartFailed", ErrorCategory.OperationTimeout, null));
         }
-        JobRepository.Add(job);
+        NetServerJobSourceAdapter.Register(job, this);
         WriteObject(job);
     }
 }

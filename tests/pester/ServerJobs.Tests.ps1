@@ -394,3 +394,26 @@ Describe 'Server jobs (-AsJob)' {
         }
     }
 }
+
+Describe 'Server jobs and the job manager' {
+    BeforeAll { . (Join-Path $PSScriptRoot 'common.ps1') }
+    AfterEach { Remove-TestServerJob }
+
+    It 'Receive-Job -AutoRemoveJob -Wait returns the messages and removes the job' {
+        $job = Start-TcpServer -Port 0 -Count 2 -AsJob
+        'one', 'two' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $job.Port
+        $messages = @(Receive-Job $job -AutoRemoveJob -Wait -ErrorAction Stop)
+        $messages.Text | Should -Be 'one', 'two'
+        Get-Job -Id $job.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'keeps at most -JobOutputLimit messages for Receive-Job, counts the rest, and warns once' {
+        $job = Start-TcpServer -Port 0 -Count 5 -AsJob -JobOutputLimit 2
+        'a', 'b', 'c', 'd', 'e' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $job.Port
+        $null = Wait-Job $job -Timeout $DefaultWaitSec
+        $job.DroppedOutput | Should -Be 3
+        $messages = @(Receive-Job $job -WarningVariable warnings -WarningAction SilentlyContinue)
+        $messages.Text | Should -Be 'a', 'b'
+        @($warnings | Where-Object { "$_" -like '*JobOutputLimit*' }) | Should -HaveCount 1
+    }
+}

@@ -23,13 +23,21 @@ if ($__handlerText) { $__parameters['Handler'] = [scriptblock]::Create($__handle
 if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
 & $__command @__parameters -InformationAction Continue";
 
+    /// <summary>Received messages a job keeps for Receive-Job unless told otherwise: a server nobody reads must not grow without end.</summary>
+    public const int DefaultOutputLimit = 100000;
+
     private readonly ManualResetEventSlim _listening = new(false);
+    private readonly PSDataCollection<PSObject> _received = new();
+    private readonly int _outputLimit;
+    private long _droppedOutput;
     private Runspace? _runspace;
     private PowerShell? _powerShell;
 
-    internal NetServerJob(string command, string? name)
+    internal NetServerJob(string command, string? name, int outputLimit = DefaultOutputLimit)
         : base(command, name)
     {
+        _outputLimit = outputLimit;
+        _received.DataAdded += OnReceived;
         PSJobTypeName = "NetServerJob";
         // As for other jobs: `$job.Output | ...` on a running job returns what is there instead of
         // blocking until the server ends.
@@ -50,6 +58,9 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
 
     /// <summary>Live: connections open and in all, messages and bytes each way, errors, dropped datagrams.</summary>
     public ServerStatistics? Statistics { get; private set; }
+
+    /// <summary>Messages received while the job's output already held its limit (-JobOutputLimit), so not kept.</summary>
+    public long DroppedOutput => Interlocked.Read(ref _droppedOutput);
 
     public override string StatusMessage => LocalEndPoint is null ? string.Empty : $"{Protocol} {LocalEndPoint}";
 
@@ -82,7 +93,7 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
         Information.DataAdded += OnInformation;
         _powerShell.InvocationStateChanged += OnInvocationStateChanged;
         SetJobState(JobState.Running);
-        _powerShell.BeginInvoke<PSObject, PSObject>(null, Output);
+        _powerShell.BeginInvoke<PSObject, PSObject>(null, _received);
     }
 
     /// <summary>Waits until the server listens (true) or the job ends or the time runs out (false).</summary>
@@ -159,6 +170,24 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
 
     private static bool IsFinishedState(JobState state) =>
         state is JobState.Completed or JobState.Failed or JobState.Stopped;
+
+    // On the job's pipeline thread, once per message: keep it if there is room, else count it.
+    private void OnReceived(object? sender, DataAddedEventArgs e)
+    {
+        foreach (PSObject item in _received.ReadAll())
+        {
+            if (Output.Count < _outputLimit)
+            {
+                Output.Add(item);
+                continue;
+            }
+            if (Interlocked.Increment(ref _droppedOutput) == 1 && _outputLimit > 0)
+            {
+                Warning.Add(new WarningRecord($"The job holds {_outputLimit} received messages that Receive-Job has not taken; " +
+                    "newer ones are not kept (the DroppedOutput property counts them). Receive them more often, or raise -JobOutputLimit."));
+            }
+        }
+    }
 
     private void OnInformation(object? sender, DataAddedEventArgs e)
     {
