@@ -61,13 +61,17 @@ public abstract class ListenerCommandBase : NetCmdletBase
         }
         var started = new ListenerStarted(_server.Protocol, _server.LocalEndPoint, _server.Statistics);
         WriteVerbose(started.ToString());
-        WriteInformation(started, new[] { "Listening" });
-        // With port 0 the user cannot know where to connect: say it as Write-Host would (shown, but not
-        // output, so `| Select-Object -First N` still counts messages only; 6>$null hides it).
-        if (Port == 0) WriteInformation(new HostInformationMessage { Message = started.ToString() }, new[] { "PSHOST" });
+        // With port 0 the user cannot know where to connect: the record is also tagged PSHOST, so it shows
+        // as Write-Host would (but is not output: `| Select-Object -First N` still counts messages only,
+        // and 6>$null hides it). Not in a server job, whose Port property says it already.
+        bool show = Port == 0 && SessionState.PSVariable.GetValue(NetServerJobMarker) is null;
+        WriteInformation(started, show ? new[] { "Listening", "PSHOST" } : new[] { "Listening" });
         _handler = CreateHandlerRunner(_server);
         new ServerPump(this, _server, _handler).Run(Count, ToTimeout(TimeoutSec));
     }
+
+    /// <summary>A variable set in the runspace of a server job.</summary>
+    internal const string NetServerJobMarker = "__netcmdlets_server_job";
 
     protected abstract NetServer CreateServer(IPEndPoint localEndPoint);
 

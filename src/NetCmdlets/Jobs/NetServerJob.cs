@@ -18,6 +18,7 @@ public sealed class NetServerJob : Job2
 {
     private const string Script = @"
 param($__command, $__parameters, $__handlerText, $__using, $__arguments)
+$__netcmdlets_server_job = $true
 foreach ($__entry in $__using.GetEnumerator()) { Set-Variable -Name $__entry.Key -Value $__entry.Value }
 if ($__handlerText) { $__parameters['Handler'] = [scriptblock]::Create($__handlerText) }
 if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
