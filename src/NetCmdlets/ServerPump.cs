@@ -29,28 +29,39 @@ internal sealed class ServerPump
     /// <param name="limit">Stop after this long; infinite for no limit.</param>
     public void Run(int count, TimeSpan limit)
     {
-        var clock = Stopwatch.StartNew();
+        // The time limit ends the server as promptly as Ctrl+C: it ends the waits below and stops a
+        // handler that is running (which Ctrl+C would stop too), but, unlike Ctrl+C, the command then
+        // ends normally and the script goes on.
+        using var timeUp = new CancellationTokenSource();
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(_cmdlet.StopToken, timeUp.Token);
+        using CancellationTokenRegistration interrupt = timeUp.Token.Register(() => _handler?.Interrupt());
+        if (limit != Timeout.InfiniteTimeSpan) timeUp.CancelAfter(limit);
         int received = 0;
-        while (count == 0 || received < count)
+        try
         {
-            TimeSpan wait = limit == Timeout.InfiniteTimeSpan ? limit : limit - clock.Elapsed;
-            if (wait != Timeout.InfiniteTimeSpan && wait <= TimeSpan.Zero) break;
-            ServerEvent next = null!;
-            if (!_cmdlet.UntilStopped(() => _server.TryTakeEvent(out next, wait, _cmdlet.StopToken))) break;
-            if (next.Kind == ServerEventKind.Message)
+            while ((count == 0 || received < count) && !timeUp.IsCancellationRequested)
             {
-                // Written before the handler runs, so a downstream Select-Object -First sees it even if the handler fails.
-                _cmdlet.WriteObject(next.Message);
-                if (_handler is not null) _cmdlet.UntilStopped(() => _handler.Dispatch(next.Message!));
-                received++;
+                ServerEvent next = null!;
+                if (!_cmdlet.UntilStopped(() => _server.TryTakeEvent(out next, Timeout.InfiniteTimeSpan, waits.Token))) break;
+                if (next.Kind == ServerEventKind.Message)
+                {
+                    // Written before the handler runs, so a downstream Select-Object -First sees it even if the handler fails.
+                    _cmdlet.WriteObject(next.Message);
+                    if (_handler is not null) _cmdlet.UntilStopped(() => _handler.Dispatch(next.Message!));
+                    received++;
+                }
+                else
+                {
+                    Report(next);
+                }
             }
-            else
-            {
-                Report(next);
-            }
+            // Replies to the last counted messages go out before the server closes.
+            if (!timeUp.IsCancellationRequested) _cmdlet.UntilStopped(() => _handler?.Drain(waits.Token));
         }
-        // Replies to the last counted messages go out before the server closes.
-        _cmdlet.UntilStopped(() => _handler?.Drain());
+        catch (OperationCanceledException) when (timeUp.IsCancellationRequested && !_cmdlet.StopToken.IsCancellationRequested)
+        {
+            // The time limit: a normal end.
+        }
         // What workers and connections reported meanwhile; messages that came after the end are not taken.
         for (int left = _server.PendingEvents; left > 0 && _server.TryTakeEvent(out ServerEvent late, TimeSpan.Zero, _cmdlet.StopToken); left--)
         {
@@ -114,6 +125,9 @@ internal sealed class ServerPump
 
     private void ReportDropped()
     {
+        long notices = _server.Statistics.NoticesDropped;
+        if (notices > 0)
+            _cmdlet.WriteWarning($"{notices} record(s) of the handler runspaces (errors, warnings) were dropped: more than {NetServer.MaxPendingNotices} were waiting to be written.");
         long dropped = _server.Statistics.Dropped;
         // UDP cannot be slowed down: what the pipeline could not keep up with is lost, and said so.
         if (dropped > 0)

@@ -479,6 +479,32 @@ Describe 'Start-TcpServer' {
                 Stop-BackgroundCommand $bg
             }
         }
+        It '-TimeoutSec stops a server whose handler is running, as promptly as a stop: the command ends normally, the port is free' {
+            # Ends by itself: Start-TcpServer returns, then the script goes on to 'after'.
+            $bg = Start-BackgroundCommand {
+                Start-TcpServer -Port 0 -TimeoutSec 2 -InformationAction Continue -Handler { if ($_.Text -eq 'slow') { Start-Sleep -Seconds 30 }; $_.Text }
+                'after'
+            }
+            $client = $null
+            try {
+                $port = (Wait-Listening $bg).Port
+                $client = New-TestTcpClient $port
+                Send-TestLines $client 'slow'
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $result = Wait-BackgroundCommand $bg -TimeoutSec 15
+                $clock.Elapsed.TotalSeconds | Should -BeLessThan 12 -Because 'the handler sleeps 30 s; the limit must not wait for it'
+                $result.Failure | Should -BeNullOrEmpty
+                $result.Output[0].Text | Should -Be 'slow'
+                $result.Output[-1] | Should -Be 'after'
+                $warnings = @($bg.PowerShell.Streams.Warning | ForEach-Object Message)
+                $warnings -join ' ' | Should -BeLike '*time limit stopped the handler*'
+                { Assert-TcpPortFree $port } | Should -Not -Throw
+            }
+            finally {
+                if ($client) { $client.Dispose() }
+                Stop-BackgroundCommand $bg
+            }
+        }
     }
 
     Context 'Errors' {

@@ -23,6 +23,8 @@ internal sealed class HandlerPipeline : IDisposable
     private readonly PSCmdlet _owner;
     private readonly List<object> _replies = new();
     private SteppablePipeline? _pipeline;
+    private volatile HandlerInterrupter? _interrupter;
+    private volatile bool _interrupted;
 
     public HandlerPipeline(ScriptBlock handler, object[] arguments, PSCmdlet owner)
     {
@@ -41,10 +43,17 @@ internal sealed class HandlerPipeline : IDisposable
             // Begin(cmdlet) would take "expects input" from the cmdlet, which has none; this form
             // expects input and still links the streams to the cmdlet that is running now.
             _pipeline.Begin(true, (EngineIntrinsics)_owner.GetVariableValue("ExecutionContext"));
+            _interrupter = HandlerInterrupter.TryCapture(_pipeline);
         }
         try
         {
             _pipeline.Process(input);
+        }
+        catch (PipelineStoppedException) when (_interrupted)
+        {
+            // Stopped by Interrupt, not by the user: the caller ends the server normally.
+            Dispose();
+            throw new HandlerInterruptedException();
         }
         catch (Exception)
         {
@@ -73,10 +82,21 @@ internal sealed class HandlerPipeline : IDisposable
 
     private const string ArgumentsVariable = "__netcmdlets_arguments";
 
+    /// <summary>From any thread: stops the handler's current statements (see <see cref="HandlerInterrupter"/>).</summary>
+    /// <returns>False when nothing could be stopped (no handler running, or the runtime offers no way).</returns>
+    public bool Interrupt()
+    {
+        HandlerInterrupter? interrupter = _interrupter;
+        if (interrupter is null) return false;
+        _interrupted = true;
+        return interrupter.Interrupt();
+    }
+
     public void Dispose()
     {
         SteppablePipeline? pipeline = _pipeline;
         _pipeline = null;
+        _interrupter = null;
         pipeline?.Dispose();
     }
 }
@@ -96,4 +116,10 @@ public sealed class ReplySinkCommand : Cmdlet
     {
         if (InputObject is not null) Replies.Add(InputObject);
     }
+}
+
+/// <summary>The handler was stopped by <see cref="HandlerPipeline.Interrupt"/> (a time limit), not by the user.</summary>
+internal sealed class HandlerInterruptedException : Exception
+{
+    public HandlerInterruptedException() : base("The handler was stopped by the time limit.") { }
 }

@@ -10,5 +10,9 @@ internal interface IHandlerRunner : IDisposable
     void Dispatch(NetMessage message);
 
     /// <summary>Waits until every dispatched message has been handled and its replies queued.</summary>
-    void Drain();
+    /// <exception cref="System.OperationCanceledException">The token was cancelled (a time limit passed).</exception>
+    void Drain(System.Threading.CancellationToken cancellationToken);
+
+    /// <summary>From any thread, when a time limit passes: stops handlers that are running, so the server ends now.</summary>
+    void Interrupt();
 }

@@ -28,6 +28,11 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
         {
             output = _pipeline.Invoke(message);
         }
+        catch (HandlerInterruptedException)
+        {
+            _cmdlet.WriteWarning($"The time limit stopped the handler while it answered a message from {message.RemoteEndPoint}; that message gets no reply.");
+            return;
+        }
         catch (RuntimeException e) when (e is not PipelineStoppedException)
         {
             _cmdlet.WriteError(ErrorRecords.HandlerFailed(e, message));
@@ -51,9 +56,11 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
         }
     }
 
-    public void Drain()
+    public void Drain(System.Threading.CancellationToken cancellationToken)
     {
     }
+
+    public void Interrupt() => _pipeline.Interrupt();
 
     private static bool IsFlowControl(Exception e) =>
         e.GetType().Name is "ContinueException" or "BreakException" or "ExitException";

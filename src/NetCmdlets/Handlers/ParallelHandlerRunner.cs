@@ -66,7 +66,16 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
         return _workers[slot.Value];
     }
 
-    public void Drain() => _inFlight.WaitIdle(_stopping);
+    public void Drain(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping, cancellationToken);
+        _inFlight.WaitIdle(linked.Token);
+    }
+
+    // Workers run in runspaces of their own: disposing them (Dispose, right after) stops what they run.
+    public void Interrupt()
+    {
+    }
 
     public void Dispose()
     {
