@@ -7,22 +7,35 @@ Measures NetCmdlets against peers in one run on this machine and prints a table.
 Run by `build.ps1 -Task Bench [-Quick]` after the module is built into output/NetCmdlets. It builds
 the load generator (bench/NetCmdlets.Bench), then measures:
 
-  echo  round trips per second of 64-byte lines over 1 and over 50 connections, each connection
-        sending a line and waiting for its echo, against Start-TcpServer -Handler { $_.Text } in
-        the foreground of a child pwsh, the same with -AsJob and with -ThrottleLimit 2, a raw .NET
-        async echo server, Python asyncio and ncat (each where installed); ratios are to the raw
-        .NET server
-  idle  Start-TcpServer holding many idle connections: accepted by the server's count, and the
-        growth of the server process's resident memory per connection
-  udp   datagrams sent as fast as one sender can into Receive-UdpDatagram | Measure-Object: the
-        share counted, beside a raw .NET receiver with the same socket buffer
+  echo    round trips per second of 64-byte lines over 1 and over 50 connections, each connection
+          sending a line and waiting for its echo, against Start-TcpServer -Handler { $_.Text } in
+          the foreground of a child pwsh, the same with -AsJob and with -ThrottleLimit 2, a raw .NET
+          async echo server, Python asyncio and ncat (each where installed), and the server's CPU
+          time per round trip; ratios are to the raw .NET server
+  idle    Start-TcpServer holding many idle connections: accepted by the server's count, and the
+          growth of the server process's resident memory per connection
+  udp     datagrams sent as fast as one sender can into Receive-UdpDatagram | Measure-Object: the
+          share counted, beside a raw .NET receiver with the same socket buffer; the ratio is to it
+  stream  one file of random bytes on /dev/shm (2 GiB, -Quick 256 MiB) over one connection, both
+          ways: Send-TcpMessage -Path into a discarding socat listener, and Receive-TcpMessage
+          -OutFile /dev/null from a socat listener that sends the file; beside socat, nc (OpenBSD)
+          and ncat doing the same, and iperf3 as the ceiling. Ratios are to socat and to iperf3
+
+Peers that are missing (socat, ncat, nc from netcat-openbsd, iperf3) are installed with apt-get
+when it is there and this runs as root; otherwise, or when that fails, their rows say so.
 
 Every server runs in a process of its own, started fresh and killed afterwards, on 127.0.0.1 and
 a port picked by the system. Figures of one run are comparable with each other, not with another
 machine's. A benchmark is not a test: missing a target is reported, never an error.
 
 .PARAMETER Quick
-Shorter runs and smaller counts: well under a minute in all.
+Shorter runs, smaller counts and a smaller stream: about a minute in all.
+
+.PARAMETER ModulePath
+The folder that holds <version>/NetCmdlets.psd1.
+
+.PARAMETER Scenario
+Which measurements to make; all of them unless given.
 
 .PARAMETER ResultPath
 Also write the rows as JSON to this file.
@@ -32,6 +45,9 @@ param(
     [switch] $Quick,
 
     [string] $ModulePath = (Join-Path $PSScriptRoot '../output/NetCmdlets'),
+
+    [ValidateSet('Echo', 'Idle', 'Udp', 'Stream')]
+    [string[]] $Scenario = @('Echo', 'Idle', 'Udp', 'Stream'),
 
     [string] $ResultPath
 )
@@ -45,17 +61,23 @@ $benchProject = Join-Path $PSScriptRoot 'NetCmdlets.Bench'
 $benchAssembly = Join-Path $benchProject 'bin/Release/net10.0/NetCmdlets.Bench.dll'
 
 $settings = if ($Quick) {
-    @{ EchoSeconds = 2; Warmup = 1; IdleCount = 2000; UdpCount = 20000; UdpTimeoutSec = 5 }
+    @{ EchoSeconds = 2; Warmup = 1; IdleCount = 2000; UdpCount = 20000; UdpTimeoutSec = 5; StreamBytes = 256MB }
 }
 else {
-    @{ EchoSeconds = 5; Warmup = 1; IdleCount = 10000; UdpCount = 200000; UdpTimeoutSec = 10 }
+    @{ EchoSeconds = 5; Warmup = 1; IdleCount = 10000; UdpCount = 200000; UdpTimeoutSec = 10; StreamBytes = 2GB }
 }
 $echoConnections = 1, 50
 $targets = @{
     # Start-TcpServer -Handler { $_.Text } (foreground) with 50 connections, as a share of the raw .NET echo server.
     EchoRatio50 = 0.8
+    # Its server CPU per round trip with 50 connections, as a multiple of the raw .NET server's: at most.
+    EchoCpuRatio50 = 1.25
     IdleBytesPerConnection = 8KB
-    UdpShare = 0.99
+    # Datagrams Receive-UdpDatagram counts, as a share of what the raw receiver counts in the same run.
+    UdpRatio = 0.99
+    # The module's stream throughput, each way: at least this multiple of socat's and of iperf3's.
+    StreamSocatRatio = 1.2
+    StreamIperfRatio = 0.5
 }
 
 #region Child processes
@@ -67,10 +89,12 @@ function Start-Child {
     param(
         [Parameter(Mandatory)] [string] $Name,
         [Parameter(Mandatory)] [string] $FileName,
-        [string[]] $Arguments = @()
+        [string[]] $Arguments = @(),
+        [hashtable] $Environment = @{}
     )
     $info = [Diagnostics.ProcessStartInfo]::new($FileName)
     foreach ($argument in $Arguments) { $info.ArgumentList.Add($argument) }
+    foreach ($variable in $Environment.Keys) { $info.Environment[$variable] = $Environment[$variable] }
     $info.UseShellExecute = $false
     $info.RedirectStandardInput = $true
     $info.RedirectStandardOutput = $true
@@ -142,6 +166,35 @@ function Receive-ChildJson {
     $match[0] | ConvertFrom-Json
 }
 
+# Runs a program to its end: its exit code, output and wall-clock seconds from start to exit.
+function Invoke-Tool {
+    param(
+        [Parameter(Mandatory)] [string] $Name,
+        [Parameter(Mandatory)] [string] $FileName,
+        [string[]] $Arguments = @(),
+        [double] $TimeoutSec = 60,
+        [hashtable] $Environment = @{}
+    )
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $child = Start-Child -Name $Name -FileName $FileName -Arguments $Arguments -Environment $Environment
+    try {
+        $child.Process.StandardInput.Close()
+        $output = $child.Process.StandardOutput.ReadToEndAsync()
+        $exited = $child.Process.WaitForExit([int](1000 * $TimeoutSec))
+        $seconds = $clock.Elapsed.TotalSeconds
+        if ($exited) { $child.Process.WaitForExit() }
+        [pscustomobject]@{
+            ExitCode = if ($exited) { $child.Process.ExitCode } else { $null }
+            Seconds = $seconds
+            Output = if ($exited) { $output.Result } else { '' }
+            Error = if ($exited) { $child.ErrorText.Result.Trim() } else { "no exit within $TimeoutSec s" }
+        }
+    }
+    finally {
+        Stop-Child $child
+    }
+}
+
 # Kills the child and whatever it started (ncat's cat processes, say), if it has not ended already.
 function Stop-Child {
     param([Parameter(Mandatory)] $Child)
@@ -169,13 +222,32 @@ function Get-ProcStatusKiB {
     [long]($line -replace '[^0-9]', '')
 }
 
-# User plus system CPU seconds of a process so far.
-function Get-CpuSeconds {
+# The ids of the processes whose parent is this one (ncat's cat processes, say).
+function Get-ChildProcessId {
     param([int] $ProcessId)
+    foreach ($directory in [IO.Directory]::GetDirectories('/proc')) {
+        if ($directory -notmatch '/(\d+)$') { continue }
+        $id = [int]$Matches[1]
+        $text = ''
+        try { $text = [IO.File]::ReadAllText("$directory/stat") } catch { Write-Verbose "Process $id ended while read." }
+        if (-not $text) { continue }
+        $fields = $text.Substring($text.LastIndexOf(')') + 2).Split(' ')
+        if ([int]$fields[1] -eq $ProcessId) { $id }
+    }
+}
+
+# CPU seconds of a process, of the children it has waited for, and of those still running: ncat
+# echoes through a cat process per connection, whose CPU the server's own figure would miss.
+function Get-TreeCpuSeconds {
+    param([int] $ProcessId)
+    $seconds = 0.0
+    foreach ($childId in @(Get-ChildProcessId $ProcessId)) {
+        try { $seconds += Get-TreeCpuSeconds $childId } catch { Write-Verbose "Process $childId ended while read." }
+    }
     $stat = Get-Content "/proc/$ProcessId/stat" -Raw
-    # Fields after the command name, which is in parentheses and may hold spaces.
     $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
-    ([double]$fields[11] + [double]$fields[12]) / $script:clockTicks
+    # utime, stime, then cutime and cstime: the children reaped so far.
+    $seconds + ([double]$fields[11] + [double]$fields[12] + [double]$fields[13] + [double]$fields[14]) / $script:clockTicks
 }
 
 function Get-SocketCount {
@@ -197,6 +269,13 @@ function Get-OpenFileLimit {
     $line = Get-Content /proc/self/limits | Where-Object { $_ -like 'Max open files*' }
     $parts = $line.Split(' ', [StringSplitOptions]::RemoveEmptyEntries)
     [pscustomobject]@{ Soft = $parts[3]; Hard = $parts[4] }
+}
+
+# The first figure as a multiple of the second, or $null when either is missing.
+function Get-Ratio {
+    param($Value, $Reference)
+    if ($null -eq $Value -or -not $Reference) { return $null }
+    [double]$Value / $Reference
 }
 
 $script:clockTicks = 100
@@ -225,15 +304,15 @@ function Test-Listening {
 # Each server: how to start it (returns the child and its port), in the order of the table.
 $echoServers = [ordered]@{
     'Start-TcpServer -Handler' = {
-        $child = Start-ChildPwsh -Name 'Start-TcpServer' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $ModulePath)
+        $child = Start-ChildPwsh -Name 'Start-TcpServer' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest)
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
     }
     'Start-TcpServer -Handler -AsJob' = {
-        $child = Start-ChildPwsh -Name 'Start-TcpServer -AsJob' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $ModulePath, '-AsJob')
+        $child = Start-ChildPwsh -Name 'Start-TcpServer -AsJob' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-AsJob')
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
     }
     'Start-TcpServer -Handler -ThrottleLimit 2' = {
-        $child = Start-ChildPwsh -Name 'Start-TcpServer -ThrottleLimit 2' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $ModulePath, '-ThrottleLimit', '2')
+        $child = Start-ChildPwsh -Name 'Start-TcpServer -ThrottleLimit 2' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-ThrottleLimit', '2')
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
     }
     'raw .NET async sockets' = {
@@ -250,10 +329,7 @@ $echoServers = [ordered]@{
         $ncat = Get-Command ncat -CommandType Application -ErrorAction Ignore | Select-Object -First 1
         if (-not $ncat) { return }
         # ncat cannot report a port it was given as 0: take a free one, then wait until it accepts.
-        $probe = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-        $probe.Start()
-        $port = $probe.LocalEndpoint.Port
-        $probe.Stop()
+        $port = Get-FreePort
         # --exec hands the socket itself to cat, which writes back every byte it reads: a line echo.
         $child = Start-Child -Name 'ncat' -FileName $ncat.Source -Arguments @('--listen', '--keep-open', '--max-conns', '1000', '--exec', '/bin/cat', '127.0.0.1', "$port")
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
@@ -274,13 +350,13 @@ function Measure-Echo {
             $started = & $echoServers[$name]
             if (-not $started) {
                 foreach ($connections in $echoConnections) {
-                    $measured.Add([pscustomobject]@{ Server = $name; Connections = $connections; Rate = $null; Notes = 'not installed' })
+                    $measured.Add([pscustomobject]@{ Server = $name; Connections = $connections; Rate = $null; Cpu = $null; Notes = 'not installed' })
                 }
                 continue
             }
             $child, $port = $started
             foreach ($connections in $echoConnections) {
-                $cpuBefore = Get-CpuSeconds $child.Process.Id
+                $cpuBefore = Get-TreeCpuSeconds $child.Process.Id
                 $client = Start-BenchTool -Name "echo-client $connections" -Arguments @(
                     'echo-client', '--host', '127.0.0.1', '--port', "$port", '--connections', "$connections",
                     '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)", '--size', '64')
@@ -290,15 +366,19 @@ function Measure-Echo {
                 finally {
                     Stop-Child $client
                 }
-                $cpu = (Get-CpuSeconds $child.Process.Id) - $cpuBefore
+                # ncat's cat processes end with their connections: once ncat has reaped them, their
+                # CPU is in its own figures.
+                $deadline = [DateTime]::UtcNow.AddSeconds(3)
+                while (@(Get-ChildProcessId $child.Process.Id).Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                $cpu = (Get-TreeCpuSeconds $child.Process.Id) - $cpuBefore
+                $cpuPerRoundTrip = if ($result.allRoundTrips -gt 0) { 1e6 * $cpu / $result.allRoundTrips } else { $null }
                 $notes = @()
-                # ncat does the work in a cat process per connection, which this figure would miss.
-                if ($result.allRoundTrips -gt 0 -and $name -notlike 'ncat*') { $notes += '{0:N1} us server CPU/rt' -f (1e6 * $cpu / $result.allRoundTrips) }
+                if ($null -ne $cpuPerRoundTrip) { $notes += '{0:N1} us server CPU/rt' -f $cpuPerRoundTrip }
                 $notes += 'server RSS {0:N0} MiB after' -f ((Get-ProcStatusKiB $child.Process.Id 'VmRSS') / 1KB)
                 if ($result.errors) { $notes += "$($result.errors) error(s): $($result.firstError)" }
-                $entry = [pscustomobject]@{ Server = $name; Connections = $connections; Rate = [double]$result.roundTripsPerSecond; Notes = $notes -join '; ' }
+                $entry = [pscustomobject]@{ Server = $name; Connections = $connections; Rate = [double]$result.roundTripsPerSecond; Cpu = $cpuPerRoundTrip; Notes = $notes -join '; ' }
                 $measured.Add($entry)
-                if ($name -eq 'raw .NET async sockets') { $reference[$connections] = $entry.Rate }
+                if ($name -eq 'raw .NET async sockets') { $reference[$connections] = $entry }
                 Write-Host ('  {0,-42} {1,2} conn {2,10:N0} rt/s  {3}' -f $name, $connections, $entry.Rate, $entry.Notes)
             }
         }
@@ -306,7 +386,7 @@ function Measure-Echo {
             Write-Warning "Echo against ${name} failed: $_"
             foreach ($connections in $echoConnections) {
                 if (-not ($measured | Where-Object { $_.Server -eq $name -and $_.Connections -eq $connections })) {
-                    $measured.Add([pscustomobject]@{ Server = $name; Connections = $connections; Rate = $null; Notes = "failed: $_" })
+                    $measured.Add([pscustomobject]@{ Server = $name; Connections = $connections; Rate = $null; Cpu = $null; Notes = "failed: $_" })
                 }
             }
         }
@@ -315,20 +395,36 @@ function Measure-Echo {
         }
     }
     foreach ($connections in $echoConnections) {
+        $raw = $reference[$connections]
         foreach ($entry in $measured | Where-Object Connections -EQ $connections) {
-            $ratio = if ($null -ne $entry.Rate -and $reference[$connections]) { $entry.Rate / $reference[$connections] } else { $null }
+            $ratio = Get-Ratio $entry.Rate $(if ($raw) { $raw.Rate })
             $targeted = $connections -eq 50 -and $entry.Server -eq 'Start-TcpServer -Handler'
             $rows.Add([pscustomobject]@{
                 Scenario = "echo 64 B, $connections conn"
                 Server = $entry.Server
                 Figure = $entry.Rate
                 Unit = 'round trips/s'
-                Ratio = $ratio
+                Ratios = [ordered]@{ 'raw .NET' = $ratio }
                 Target = if ($targeted) { '>= {0:N1}x' -f $targets.EchoRatio50 } else { '' }
                 Met = if ($targeted) { $null -ne $ratio -and $ratio -ge $targets.EchoRatio50 } else { $null }
                 Notes = $entry.Notes
             })
         }
+    }
+    # Server CPU per round trip: lower is better, so the target is a ceiling.
+    $raw = $reference[50]
+    foreach ($entry in $measured | Where-Object { $_.Connections -eq 50 -and $_.Server -eq 'Start-TcpServer -Handler' }) {
+        $ratio = Get-Ratio $entry.Cpu $(if ($raw) { $raw.Cpu })
+        $rows.Add([pscustomobject]@{
+            Scenario = 'echo 64 B, 50 conn'
+            Server = $entry.Server
+            Figure = $entry.Cpu
+            Unit = 'us server CPU/rt'
+            Ratios = [ordered]@{ 'raw .NET' = $ratio }
+            Target = '<= {0:N2}x' -f $targets.EchoCpuRatio50
+            Met = $null -ne $ratio -and $ratio -le $targets.EchoCpuRatio50
+            Notes = 'user + system CPU of the server process over the run, per round trip'
+        })
     }
 }
 
@@ -346,7 +442,7 @@ function Measure-IdleConnections {
     $server = $null
     $clients = $null
     try {
-        $server = Start-ChildPwsh -Name 'idle Start-TcpServer' -Script 'IdleTcpServer.ps1' -Arguments @('-ModulePath', $ModulePath)
+        $server = Start-ChildPwsh -Name 'idle Start-TcpServer' -Script 'IdleTcpServer.ps1' -Arguments @('-ModulePath', $moduleManifest)
         $port = [int](Wait-ChildLine $server -Pattern ':(\d+)$' -TimeoutSec 60)[1]
         $ask = {
             param([string] $Command)
@@ -400,7 +496,7 @@ function Measure-IdleConnections {
             Server = 'Start-TcpServer -AsJob'
             Figure = [double]$accepted
             Unit = "accepted of $count"
-            Ratio = $null
+            Ratios = $null
             Target = "$count"
             Met = $accepted -eq $count
             Notes = $acceptNotes
@@ -413,7 +509,7 @@ function Measure-IdleConnections {
             Server = 'Start-TcpServer -AsJob'
             Figure = $perConnection
             Unit = 'bytes RSS/conn'
-            Ratio = $null
+            Ratios = $null
             Target = "<= $($targets.IdleBytesPerConnection)"
             Met = $null -ne $perConnection -and $perConnection -le $targets.IdleBytesPerConnection
             Notes = ('RSS {0:N0} -> {1:N0} KiB after GCs ({2:N0} B/conn before them); managed heap {3:N0} B/conn' -f $rssBefore, $rssAfter, $noCollect, $heapPerConnection)
@@ -422,7 +518,7 @@ function Measure-IdleConnections {
     }
     catch {
         Write-Warning "Idle connections failed: $_"
-        $rows.Add([pscustomobject]@{ Scenario = 'idle TCP connections'; Server = 'Start-TcpServer -AsJob'; Figure = $null; Unit = ''; Ratio = $null; Target = "$count"; Met = $false; Notes = "failed: $_" })
+        $rows.Add([pscustomobject]@{ Scenario = 'idle TCP connections'; Server = 'Start-TcpServer -AsJob'; Figure = $null; Unit = ''; Ratios = $null; Target = "$count"; Met = $false; Notes = "failed: $_" })
     }
     finally {
         if ($clients) { Stop-Child $clients }
@@ -439,7 +535,7 @@ function Measure-Udp {
     $timeout = $settings.UdpTimeoutSec
     $receivers = [ordered]@{
         'Receive-UdpDatagram | Measure-Object' = {
-            $child = Start-ChildPwsh -Name 'Receive-UdpDatagram' -Script 'UdpReceiver.ps1' -Arguments @('-ModulePath', $ModulePath, '-Count', "$count", '-TimeoutSec', "$timeout")
+            $child = Start-ChildPwsh -Name 'Receive-UdpDatagram' -Script 'UdpReceiver.ps1' -Arguments @('-ModulePath', $moduleManifest, '-Count', "$count", '-TimeoutSec', "$timeout")
             $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
         }
         'raw .NET blocking receive' = {
@@ -447,10 +543,10 @@ function Measure-Udp {
             $child, [int](Wait-ChildLine $child -Pattern '^(\d+)$' -TimeoutSec 30)[1]
         }
     }
+    $measured = [ordered]@{}
     foreach ($name in $receivers.Keys) {
         $receiver = $null
         try {
-            $isCmdlet = $name -like 'Receive-UdpDatagram*'
             $receiver, $port = & $receivers[$name]
             $kernelBefore = Get-UdpCounters
             $sender = Start-BenchTool -Name 'udp-send' -Arguments @('udp-send', '--host', '127.0.0.1', '--port', "$port", '--count', "$count", '--size', '64')
@@ -464,35 +560,302 @@ function Measure-Udp {
             )
             if ($sent.errors) { $notes += "send errors $($sent.errors) ($($sent.firstError))" }
             if ($result.PSObject.Properties['warnings'] -and $result.warnings) { $notes += "warning: $($result.warnings -join ' ')" }
-            $rows.Add([pscustomobject]@{
-                Scenario = "UDP 64 B x $('{0:N0}' -f $count)"
-                Server = $name
-                Figure = 100 * $share
-                Unit = '% received'
-                Ratio = $null
-                # The raw receiver is the reference: the target is the cmdlet's.
-                Target = if ($isCmdlet) { '>= {0:P0}' -f $targets.UdpShare } else { '' }
-                Met = if ($isCmdlet) { $share -ge $targets.UdpShare } else { $null }
-                Notes = $notes -join '; '
-            })
+            $measured[$name] = [pscustomobject]@{ Received = [long]$result.received; Notes = $notes -join '; ' }
             Write-Host ('  {0,-42} {1:P1} received; {2}' -f $name, $share, ($notes -join '; '))
         }
         catch {
             Write-Warning "UDP into ${name} failed: $_"
-            $rows.Add([pscustomobject]@{ Scenario = 'UDP'; Server = $name; Figure = $null; Unit = '% received'; Ratio = $null; Target = '>= 99 %'; Met = $false; Notes = "failed: $_" })
+            $measured[$name] = [pscustomobject]@{ Received = $null; Notes = "failed: $_" }
         }
         finally {
             if ($receiver) { Stop-Child $receiver }
         }
     }
+    # The raw receiver is the reference: what one process can take off this machine's socket at all.
+    $raw = $measured['raw .NET blocking receive']
+    foreach ($name in $measured.Keys) {
+        $entry = $measured[$name]
+        $isCmdlet = $name -like 'Receive-UdpDatagram*'
+        $ratio = Get-Ratio $entry.Received $raw.Received
+        $rows.Add([pscustomobject]@{
+            Scenario = "UDP 64 B x $('{0:N0}' -f $count)"
+            Server = $name
+            Figure = if ($null -ne $entry.Received) { 100.0 * $entry.Received / $count } else { $null }
+            Unit = '% received'
+            Ratios = [ordered]@{ 'raw .NET' = $ratio }
+            Target = if ($isCmdlet) { '>= {0:N2}x' -f $targets.UdpRatio } else { '' }
+            Met = if ($isCmdlet) { $null -ne $ratio -and $ratio -ge $targets.UdpRatio } else { $null }
+            Notes = $entry.Notes
+        })
+    }
 }
 
 #endregion
+
+#region Peers
+
+# The commands the stream and echo rows run beside the module, and the Debian packages they come in.
+# nc is called as nc.openbsd: another netcat under the name nc takes other options.
+$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3' }
+
+function Find-Tool {
+    param([Parameter(Mandatory)] [string] $Name)
+    $command = Get-Command $Name -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+    if ($command) { $command.Source }
+}
+
+# Installs the missing peers with apt-get, where it is there and this runs as root. Nothing here is
+# an error: a peer that is still missing afterwards gets a 'not installed' row.
+function Install-Peer {
+    $missing = @($peerPackages.Keys | Where-Object { -not (Find-Tool $_) })
+    if (-not $missing) { return }
+    $packages = @($missing | ForEach-Object { $peerPackages[$_] })
+    $isRoot = (Get-Content /proc/self/status | Where-Object { $_ -match '^Uid:\s+0\s' }) -as [bool]
+    if (-not $isRoot -or -not (Find-Tool 'apt-get')) {
+        Write-Host "  not installed: $($missing -join ', ') (installing them needs apt-get and root)"
+        return
+    }
+    Write-Host "  installing $($packages -join ', ') with apt-get..."
+    $environment = @{ DEBIAN_FRONTEND = 'noninteractive' }
+    $update = Invoke-Tool -Name 'apt-get update' -FileName 'apt-get' -Arguments @('update', '-qq') -TimeoutSec 180 -Environment $environment
+    if ($update.ExitCode -ne 0) { Write-Warning "apt-get update failed: $($update.Error)" }
+    $install = @{ Name = 'apt-get install'; FileName = 'apt-get'; TimeoutSec = 300; Environment = $environment }
+    $all = Invoke-Tool @install -Arguments (@('install', '-y', '-qq', '--no-install-recommends') + $packages)
+    if ($all.ExitCode -ne 0) {
+        # One package this system does not have should not keep the others out.
+        foreach ($package in $packages) {
+            $one = Invoke-Tool @install -Arguments @('install', '-y', '-qq', '--no-install-recommends', $package)
+            if ($one.ExitCode -ne 0) { Write-Warning "apt-get install $package failed: $($one.Error)" }
+        }
+    }
+    $still = @($missing | Where-Object { -not (Find-Tool $_) })
+    if ($still) { Write-Host "  still not installed: $($still -join ', ')" }
+}
+
+function Get-FreePort {
+    $probe = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $probe.Start()
+    try { $probe.LocalEndpoint.Port } finally { $probe.Stop() }
+}
+
+# Waits until something listens on the port, read from /proc/net/tcp rather than by connecting: a
+# one-shot listener would take the probe for its client.
+function Wait-TcpListener {
+    param([Parameter(Mandatory)] [int] $Port, [Parameter(Mandatory)] $Child, [double] $TimeoutSec = 10)
+    $pattern = '^\s*\d+:\s+[0-9A-F]+:{0:X4}\s+[0-9A-F]+:0000\s+0A\s' -f $Port
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while (-not (Get-Content /proc/net/tcp, /proc/net/tcp6 -ErrorAction Ignore | Where-Object { $_ -match $pattern })) {
+        if ($Child.Process.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "$($Child.Name) did not listen on port $Port.$(Get-ChildErrorText $Child)" }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
+#endregion
+
+#region Stream
+
+# Pseudo-random bytes (not zeros), so that nothing on the way could make the transfer cheaper than
+# real data; /dev/shm keeps the disk out of it.
+function New-StreamSource {
+    param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [long] $Length)
+    # Random.Shared, not a seeded Random: that one keeps an old algorithm, ten times slower.
+    $random = [Random]::Shared
+    $block = [byte[]]::new(1MB)
+    $file = [IO.File]::Create($Path)
+    try {
+        for ($written = 0L; $written -lt $Length; $written += $block.Length) {
+            $random.NextBytes($block)
+            $file.Write($block, 0, [int][Math]::Min($block.Length, $Length - $written))
+        }
+    }
+    finally {
+        $file.Dispose()
+    }
+}
+
+# The fixed end of each direction, started before each row's own end: a socat listener for one
+# connection that discards what it reads, or that sends the file and closes. Its 1 MiB buffer (socat's
+# default is 8 KiB) keeps it from being what limits the rows. Returns the child and its port.
+function Start-StreamPeer {
+    param([Parameter(Mandatory)] [ValidateSet('send', 'receive')] [string] $Direction, [Parameter(Mandatory)] [string] $Source)
+    $port = Get-FreePort
+    $listen = "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr"
+    $arguments = if ($Direction -eq 'send') { @('-u', '-b', '1048576', $listen, 'OPEN:/dev/null') } else { @('-u', '-b', '1048576', "OPEN:$Source", $listen) }
+    $child = Start-Child -Name "socat $Direction peer" -FileName (Find-Tool 'socat') -Arguments $arguments
+    Wait-TcpListener -Port $port -Child $child
+    $child, $port
+}
+
+function Measure-Stream {
+    $length = $settings.StreamBytes
+    $size = if ($length -ge 1GB) { '{0:N0} GiB' -f ($length / 1GB) } else { '{0:N0} MiB' -f ($length / 1MB) }
+    $folder = if (Test-Path /dev/shm) { '/dev/shm' } else { [IO.Path]::GetTempPath() }
+    $source = Join-Path $folder "netcmdlets-bench-stream-$PID.bin"
+    $socat = Find-Tool 'socat'
+    $nc = Find-Tool 'nc.openbsd'
+    $ncat = Find-Tool 'ncat'
+    $iperf3 = Find-Tool 'iperf3'
+    $sh = Find-Tool 'sh'
+    # Generous: a transfer slower than 20 MB/s has gone wrong anyway.
+    $timeout = 30 + $length / 20e6
+
+    # Each row: the command that moves the file (or $null when not installed), run against the
+    # fixed end on $port; returns seconds, bytes and notes.
+    $module = {
+        param([string] $Direction, [int] $Port)
+        $arguments = @('-ModulePath', $moduleManifest, '-Direction', $Direction, '-Port', "$Port", '-Path', $(if ($Direction -eq 'Send') { $source } else { '/dev/null' }))
+        $child = Start-ChildPwsh -Name "TcpStream $Direction" -Script 'TcpStream.ps1' -Arguments $arguments
+        try {
+            $result = Receive-ChildJson $child -TimeoutSec ($timeout + 60)
+        }
+        finally {
+            Stop-Child $child
+        }
+        if ($result.PSObject.Properties['error']) { throw $result.error }
+        $peak = if ($result.peakSince -eq 'transfer') { 'during it' } else { 'since pwsh started' }
+        [pscustomobject]@{
+            Seconds = [double]$result.seconds
+            Bytes = [long]$result.bytes
+            Notes = '{0:N2} s Stopwatch around the cmdlets (TcpTransfer.Seconds {1:N2}); pwsh peak RSS {2:N0} MiB {3}, {4:N0} MiB before' -f
+                $result.seconds, $result.transferSeconds, ($result.peakKiB / 1KB), $peak, ($result.rssBeforeKiB / 1KB)
+        }
+    }
+    $tool = {
+        param([string] $FileName, [string[]] $Arguments)
+        $run = Invoke-Tool -Name (Split-Path $FileName -Leaf) -FileName $FileName -Arguments $Arguments -TimeoutSec $timeout
+        if ($run.ExitCode -ne 0) { throw "exit code $($run.ExitCode): $($run.Error)" }
+        [pscustomobject]@{ Seconds = $run.Seconds; Bytes = $length; Notes = '{0:N2} s process start to exit' -f $run.Seconds }
+    }
+    $iperf = {
+        param([string] $Direction)
+        $port = Get-FreePort
+        $server = Start-Child -Name 'iperf3 server' -FileName $iperf3 -Arguments @('--server', '--one-off', '--bind', '127.0.0.1', '--port', "$port")
+        try {
+            Wait-TcpListener -Port $port -Child $server
+            [string[]] $arguments = @('--client', '127.0.0.1', '--port', "$port", '--bytes', "$length", '--json')
+            if ($Direction -eq 'receive') { $arguments += '--reverse' }
+            $run = Invoke-Tool -Name 'iperf3' -FileName $iperf3 -Arguments $arguments -TimeoutSec $timeout
+            if ($run.ExitCode -ne 0) { throw "exit code $($run.ExitCode): $($run.Error) $($run.Output)" }
+            # The receiver's own figures: it counts up to its last report, a few MB short of --bytes.
+            $received = ($run.Output | ConvertFrom-Json).end.sum_received
+            [pscustomobject]@{
+                Seconds = [double]$received.seconds
+                Bytes = [long]$received.bytes
+                Notes = "{0:N2} s, iperf3's receiver figure" -f $received.seconds
+            }
+        }
+        finally {
+            Stop-Child $server
+        }
+    }
+    # Positional arguments to sh -c, so that no path or port is ever parsed as shell text.
+    $rowsByDirection = [ordered]@{
+        send = [ordered]@{
+            'Send-TcpMessage -Path' = { param($port) & $module 'Send' $port }
+            'socat -u' = if ($socat) { { param($port) & $tool $socat @('-u', "OPEN:$source", "TCP:127.0.0.1:$port") } }
+            'nc -N (OpenBSD)' = if ($nc) { { param($port) & $tool $sh @('-c', 'exec "$0" -N 127.0.0.1 "$1" < "$2"', $nc, "$port", $source) } }
+            'ncat --send-only' = if ($ncat) { { param($port) & $tool $sh @('-c', 'exec "$0" --send-only 127.0.0.1 "$1" < "$2"', $ncat, "$port", $source) } }
+            'iperf3 (ceiling)' = if ($iperf3) { { & $iperf 'send' } }
+        }
+        receive = [ordered]@{
+            'Receive-TcpMessage -OutFile /dev/null' = { param($port) & $module 'Receive' $port }
+            'socat -u' = if ($socat) { { param($port) & $tool $socat @('-u', "TCP:127.0.0.1:$port", 'OPEN:/dev/null') } }
+            'nc -d (OpenBSD)' = if ($nc) { { param($port) & $tool $sh @('-c', 'exec "$0" -d 127.0.0.1 "$1" > /dev/null', $nc, "$port") } }
+            'ncat --recv-only' = if ($ncat) { { param($port) & $tool $sh @('-c', 'exec "$0" --recv-only 127.0.0.1 "$1" > /dev/null', $ncat, "$port") } }
+            'iperf3 -R (ceiling)' = if ($iperf3) { { & $iperf 'receive' } }
+        }
+    }
+    $scenarios = @{ send = "stream $size, into socat"; receive = "stream $size, from socat" }
+
+    try {
+        if (-not $socat) { throw 'socat is not installed: it is the other end of every stream row.' }
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        New-StreamSource -Path $source -Length $length
+        Write-Host ('  {0} of pseudo-random bytes written to {1} in {2:N1} s' -f $size, $source, $clock.Elapsed.TotalSeconds)
+        Write-Host '  the other end: socat -u -b 1048576 TCP-LISTEN (one connection) to OPEN:/dev/null, or from OPEN:<the file>'
+        Write-Host '  timed: the module by a Stopwatch in its pwsh, connect to close; socat, nc, ncat by process start to exit; iperf3 by itself'
+        foreach ($direction in $rowsByDirection.Keys) {
+            $measured = [ordered]@{}
+            foreach ($name in $rowsByDirection[$direction].Keys) {
+                $run = $rowsByDirection[$direction][$name]
+                if (-not $run) {
+                    $measured[$name] = [pscustomobject]@{ Rate = $null; Notes = 'not installed' }
+                    continue
+                }
+                $peer = $null
+                try {
+                    $port = 0
+                    if ($name -notlike 'iperf3*') { $peer, $port = Start-StreamPeer -Direction $direction -Source $source }
+                    $result = & $run $port
+                    if ($peer -and -not $peer.Process.WaitForExit(10000)) { throw "$($peer.Name) did not end after the transfer." }
+                    if ($peer -and $peer.Process.ExitCode -ne 0) { throw "$($peer.Name) ended with exit code $($peer.Process.ExitCode).$(Get-ChildErrorText $peer)" }
+                    $notes = $result.Notes
+                    $complete = $result.Bytes -eq $length -or ($name -like 'iperf3*' -and $result.Bytes -gt 0)
+                    if (-not $complete) { $notes += "; moved $($result.Bytes) of $length bytes" }
+                    $rate = if ($complete -and $result.Seconds -gt 0) { $result.Bytes / $result.Seconds / 1e6 } else { $null }
+                    $measured[$name] = [pscustomobject]@{ Rate = $rate; Notes = $notes }
+                    Write-Host ('  {0,-7} {1,-38} {2,8:N0} MB/s  {3}' -f $direction, $name, $rate, $notes)
+                }
+                catch {
+                    Write-Warning "Stream ($direction) with ${name} failed: $_"
+                    $measured[$name] = [pscustomobject]@{ Rate = $null; Notes = "failed: $_" }
+                }
+                finally {
+                    if ($peer) { Stop-Child $peer }
+                }
+            }
+            $socatRate = $measured['socat -u'].Rate
+            $iperfRate = $measured[@($measured.Keys -like 'iperf3*')[0]].Rate
+            $streamTarget = '>= {0:N1}x socat, >= {1:N1}x iperf3' -f $targets.StreamSocatRatio, $targets.StreamIperfRatio
+            $first = $true
+            foreach ($name in $measured.Keys) {
+                $entry = $measured[$name]
+                $toSocat = Get-Ratio $entry.Rate $socatRate
+                $toIperf = Get-Ratio $entry.Rate $iperfRate
+                $met = $null
+                if ($first -and $null -ne $toSocat -and $null -ne $toIperf) {
+                    $met = $toSocat -ge $targets.StreamSocatRatio -and $toIperf -ge $targets.StreamIperfRatio
+                }
+                elseif ($first) {
+                    $met = $false
+                }
+                $rows.Add([pscustomobject]@{
+                    Scenario = $scenarios[$direction]
+                    Server = $name
+                    Figure = $entry.Rate
+                    Unit = 'MB/s'
+                    Ratios = [ordered]@{ 'socat' = $toSocat; 'iperf3' = $toIperf }
+                    Target = if ($first) { $streamTarget } else { '' }
+                    Met = $met
+                    Notes = $entry.Notes
+                })
+                $first = $false
+            }
+        }
+    }
+    catch {
+        Write-Warning "Stream failed: $_"
+        $rows.Add([pscustomobject]@{ Scenario = "stream $size"; Server = 'Send-TcpMessage, Receive-TcpMessage'; Figure = $null; Unit = 'MB/s'; Ratios = $null; Target = ''; Met = $false; Notes = "failed: $_" })
+    }
+    finally {
+        Remove-Item $source -ErrorAction Ignore
+    }
+}
+
+#endregion
+
+# "0.93x raw .NET", or "1.31x socat, 0.42x iperf3".
+function Format-Ratio {
+    param($Ratios)
+    if (-not $Ratios) { return '' }
+    @($Ratios.Keys | Where-Object { $null -ne $Ratios[$_] } | ForEach-Object { '{0:N2}x {1}' -f $Ratios[$_], $_ }) -join ', '
+}
 
 function Format-Figure {
     param($Value, [string] $Unit)
     if ($null -eq $Value) { return '-' }
     if ($Unit -like '%*') { return '{0:N2}' -f $Value }
+    if ($Value -lt 100) { return '{0:N1}' -f $Value }
     '{0:N0}' -f $Value
 }
 
@@ -506,24 +869,38 @@ try {
 
     $limit = Get-OpenFileLimit
     $manifest = Get-ChildItem (Join-Path $ModulePath '*/NetCmdlets.psd1') | Select-Object -First 1
+    # The children import the manifest itself: the folder may be a copy not named NetCmdlets.
+    $moduleManifest = $manifest.FullName
     Write-Host ("NetCmdlets {0} benchmark{1}: {2} cores, {3}, .NET {4}, PowerShell {5}, open files soft/hard {6}/{7}" -f
         $manifest.Directory.Name, $(if ($Quick) { ' (quick)' } else { '' }), [Environment]::ProcessorCount,
         [Runtime.InteropServices.RuntimeInformation]::OSDescription, [Environment]::Version, $PSVersionTable.PSVersion, $limit.Soft, $limit.Hard)
-    Write-Host ("Echo: {0} s per run after {1} s warm-up; idle: {2:N0} connections; UDP: {3:N0} datagrams" -f
-        $settings.EchoSeconds, $settings.Warmup, $settings.IdleCount, $settings.UdpCount)
+    Write-Host ("Echo: {0} s per run after {1} s warm-up; idle: {2:N0} connections; UDP: {3:N0} datagrams; stream: {4:N0} MiB" -f
+        $settings.EchoSeconds, $settings.Warmup, $settings.IdleCount, $settings.UdpCount, ($settings.StreamBytes / 1MB))
+    Write-Host 'Peers...'
+    Install-Peer
     $clock = [Diagnostics.Stopwatch]::StartNew()
 
-    Write-Host 'Echo round trips...'
-    Measure-Echo
-    Write-Host 'Idle connections...'
-    Measure-IdleConnections
-    Write-Host 'UDP...'
-    Measure-Udp
+    if ('Echo' -in $Scenario) {
+        Write-Host 'Echo round trips...'
+        Measure-Echo
+    }
+    if ('Idle' -in $Scenario) {
+        Write-Host 'Idle connections...'
+        Measure-IdleConnections
+    }
+    if ('Udp' -in $Scenario) {
+        Write-Host 'UDP...'
+        Measure-Udp
+    }
+    if ('Stream' -in $Scenario) {
+        Write-Host 'Stream...'
+        Measure-Stream
+    }
 
     $table = $rows | Format-Table -AutoSize -Wrap -Property Scenario, Server,
         @{ Name = 'Figure'; Expression = { Format-Figure $_.Figure $_.Unit }; Alignment = 'Right' },
         Unit,
-        @{ Name = 'vs raw .NET'; Expression = { if ($null -ne $_.Ratio) { '{0:N2}' -f $_.Ratio } else { '' } }; Alignment = 'Right' },
+        @{ Name = 'Ratio'; Expression = { Format-Ratio $_.Ratios } },
         Target,
         @{ Name = 'Met'; Expression = { if ($null -eq $_.Met) { '' } elseif ($_.Met) { 'yes' } else { 'no' } } },
         Notes

@@ -9,5 +9,17 @@ $script:binaryModule = & $importModule -Name $assembly -ErrorAction Stop -PassTh
 
 # Removing NetCmdlets removes the binary module too, which closes this session's connections.
 $ExecutionContext.SessionState.Module.OnRemove = {
+    Remove-TypeData -TypeName 'NetCmdlets.Core.Messages.TcpMessage', 'NetCmdlets.Core.Messages.NetMessage' -ErrorAction SilentlyContinue
     Remove-Module -ModuleInfo $script:binaryModule -Force -ErrorAction SilentlyContinue
 }
+
+# Messages as data: Connection is there for `$_.Connection` and pipeline binding but hidden, so
+# ConvertTo-Json and Export-Csv leave it out; Data turns into hex as text, so Export-Csv shows the bytes.
+$members = [NetCmdlets.MessageMembers]
+$tcpMessage = [System.Management.Automation.Runspaces.TypeData]::new('NetCmdlets.Core.Messages.TcpMessage')
+$connection = [System.Management.Automation.Runspaces.CodePropertyData]::new('Connection', $members.GetMethod('GetConnection'))
+if ($connection.PSObject.Properties['IsHidden']) { $connection.IsHidden = $true }
+$tcpMessage.Members.Add('Connection', $connection)
+$netMessage = [System.Management.Automation.Runspaces.TypeData]::new('NetCmdlets.Core.Messages.NetMessage')
+$netMessage.Members.Add('Data', [System.Management.Automation.Runspaces.CodePropertyData]::new('Data', $members.GetMethod('GetData')))
+Update-TypeData -TypeData $tcpMessage, $netMessage -Force

@@ -211,3 +211,42 @@ Describe 'Receive-TcpMessage' {
         }
     }
 }
+
+Describe 'Messages and connections as data' {
+    BeforeAll { . (Join-Path $PSScriptRoot 'common.ps1') }
+    AfterEach { Close-TestTcpConnection }
+
+    It 'a message converts to small JSON and CSV: no connection or encoding internals, no depth warning, Data as hex in CSV' {
+        $listener = New-TestTcpListener
+        try {
+            $connection = New-TcpConnection 127.0.0.1 $listener.LocalEndpoint.Port
+            $peer = Wait-TestAccept $listener
+            Send-TestLines $peer 'Hi'
+            $message = Receive-TcpMessage -Connection $connection
+            $json = $message | ConvertTo-Json -WarningVariable warnings
+            $warnings | Should -BeNullOrEmpty
+            $data = $json | ConvertFrom-Json
+            @($data.PSObject.Properties.Name | Sort-Object) | Should -Be @('ConnectionId', 'Data', 'Direction', 'Length', 'LocalEndPoint', 'RemoteEndPoint', 'Text', 'Timestamp')
+            $data.RemoteEndPoint.Address | Should -Be '127.0.0.1'
+            $data.RemoteEndPoint.Port | Should -Be $listener.LocalEndpoint.Port
+            $json.Length | Should -BeLessThan 600
+            $csv = $message | ConvertTo-Csv | ConvertFrom-Csv
+            $csv.Data | Should -Be '4869'
+            $csv.Text | Should -Be 'Hi'
+            "$($csv.PSObject.Properties.Value)" | Should -Not -BeLike '*System.*'
+            # Still there for scripts: the connection, the bytes as bytes.
+            $message.Connection | Should -Be $connection
+            $message.Data.Length | Should -Be 2
+            [Text.Encoding]::ASCII.GetString($message.Data) | Should -Be 'Hi'
+            ($message.Data | Format-Hex | Out-String) | Should -BeLike '*48 69*'
+            $message.RemoteEndPoint.ToString() | Should -Be "127.0.0.1:$($listener.LocalEndpoint.Port)"
+            # The connection's own views name no internal types.
+            ($connection | Format-List | Out-String) | Should -Not -BeLike '*System.Text*'
+            ($connection | Format-List | Out-String) | Should -BeLike '*Encoding*utf-8*'
+        }
+        finally {
+            if ($peer) { $peer.Dispose() }
+            $listener.Stop()
+        }
+    }
+}

@@ -1,10 +1,15 @@
 using System;
 using System.Net;
 using System.Text;
+using NetCmdlets.Core.Net;
 
 namespace NetCmdlets.Core.Messages;
 
 /// <summary>One message or datagram: its exact bytes, its text, and where it came from.</summary>
+/// <remarks>
+/// Its public properties are plain values on purpose (no connection, encoding or socket types), so a
+/// message is good data for ConvertTo-Json and Export-Csv; the rest is reached through methods.
+/// </remarks>
 public abstract class NetMessage
 {
     private readonly Encoding _encoding;
@@ -14,8 +19,8 @@ public abstract class NetMessage
     {
         Data = data ?? throw new ArgumentNullException(nameof(data));
         _encoding = encoding ?? throw new ArgumentNullException(nameof(encoding));
-        RemoteEndPoint = remoteEndPoint;
-        LocalEndPoint = localEndPoint;
+        RemoteEndPoint = new NetEndPoint(remoteEndPoint);
+        LocalEndPoint = new NetEndPoint(localEndPoint);
         Direction = direction;
         Timestamp = DateTime.Now;
     }
@@ -28,16 +33,19 @@ public abstract class NetMessage
 
     public int Length => Data.Length;
 
-    public IPEndPoint RemoteEndPoint { get; }
+    public NetEndPoint RemoteEndPoint { get; }
 
-    public IPEndPoint LocalEndPoint { get; }
+    public NetEndPoint LocalEndPoint { get; }
 
     /// <summary>When the message was read from, or written to, the socket (local time).</summary>
     public DateTime Timestamp { get; }
 
     public MessageDirection Direction { get; }
 
-    public Encoding Encoding => _encoding;
+    /// <summary>How <see cref="Text"/> is decoded; not a property, so that a message converts to small JSON.</summary>
+    public Encoding GetEncoding() => _encoding;
+
+    internal Encoding Encoding => _encoding;
 
     public override string ToString() => Text;
 }

@@ -14,7 +14,10 @@ public sealed class TcpMessage : NetMessage
     }
 
     /// <summary>The connection the message travelled on; on a server, the one to answer.</summary>
-    public TcpConnection Connection { get; }
+    /// <remarks>PowerShell shows it as the (hidden) Connection property; see <see cref="NetMessage"/> for why it is a method here.</remarks>
+    public TcpConnection GetConnection() => Connection;
+
+    internal TcpConnection Connection { get; }
 
     /// <summary>The connection's Id, for grouping and sorting.</summary>
     public int ConnectionId => Connection.Id;

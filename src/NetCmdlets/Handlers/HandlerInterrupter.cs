@@ -60,15 +60,23 @@ internal sealed class HandlerInterrupter
     public bool Interrupt()
     {
         var running = new System.Collections.Generic.List<object>();
+        bool handlerRunning = false;
         lock (_syncRoot)
         {
             // The stack enumerates from the top: the handler's innermost statement first, down to the handler itself.
             foreach (object processor in _stack)
             {
-                if (ReferenceEquals(processor, _handlerProcessor)) break;
+                if (ReferenceEquals(processor, _handlerProcessor))
+                {
+                    handlerRunning = true;
+                    break;
+                }
                 running.Add(processor);
             }
         }
+        // The handler's pipeline is on the stack only while it runs; otherwise everything found belongs
+        // to the pipeline the server runs in, which must go on.
+        if (!handlerRunning) return false;
         foreach (object processor in running)
         {
             try
