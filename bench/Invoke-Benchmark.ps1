@@ -608,7 +608,10 @@ function Find-Tool {
 # an error: a peer that is still missing afterwards gets a 'not installed' row.
 function Install-Peer {
     $missing = @($peerPackages.Keys | Where-Object { -not (Find-Tool $_) })
-    if (-not $missing) { return }
+    if (-not $missing) {
+        Write-Host "  all there: $($peerPackages.Keys -join ', ')"
+        return
+    }
     $packages = @($missing | ForEach-Object { $peerPackages[$_] })
     $isRoot = (Get-Content /proc/self/status | Where-Object { $_ -match '^Uid:\s+0\s' }) -as [bool]
     if (-not $isRoot -or -not (Find-Tool 'apt-get')) {
@@ -689,7 +692,9 @@ function Start-StreamPeer {
 function Measure-Stream {
     $length = $settings.StreamBytes
     $size = if ($length -ge 1GB) { '{0:N0} GiB' -f ($length / 1GB) } else { '{0:N0} MiB' -f ($length / 1MB) }
-    $folder = if (Test-Path /dev/shm) { '/dev/shm' } else { [IO.Path]::GetTempPath() }
+    # A container's /dev/shm is often 64 MiB: then the file goes to the temporary folder instead.
+    $folder = [IO.Path]::GetTempPath()
+    if ((Test-Path /dev/shm) -and [IO.DriveInfo]::new('/dev/shm').AvailableFreeSpace -gt $length + 256MB) { $folder = '/dev/shm' }
     $source = Join-Path $folder "netcmdlets-bench-stream-$PID.bin"
     $socat = Find-Tool 'socat'
     $nc = Find-Tool 'nc.openbsd'

@@ -209,7 +209,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         using (file)
         {
             total = file.Length;
-            var transfer = connection.SendFromStreamAsync(file, done => Interlocked.Exchange(ref sent, done), StopToken);
+            var transfer = connection.SendFromStreamAsync(file, ToTimeout(TimeoutSec), done => Interlocked.Exchange(ref sent, done), StopToken);
             sent = WaitWithProgress(transfer, $"Sending {System.IO.Path.GetFileName(path)} to {connection.RemoteEndPoint}", () => (Interlocked.Read(ref sent), total));
         }
         WriteVerbose($"Sent {sent} bytes of {path} to {connection.RemoteEndPoint}.");

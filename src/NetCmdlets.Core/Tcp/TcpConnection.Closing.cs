@@ -1,0 +1,97 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Net;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>
+/// How a connection ends. A close is decided under the connection's lock, with the send queue's state:
+/// from that moment a send is refused, never accepted and then failed. A graceful close first sends what
+/// is queued and waits for replies still being made elsewhere (<see cref="Hold"/>); a half-close
+/// (<see cref="CloseSend"/>) ends only the sending side, after what is queued.
+/// </summary>
+public sealed partial class TcpConnection
+{
+    /// <summary>Sends what is queued (and replies being prepared, see <see cref="Hold"/>), then closes gracefully.</summary>
+    public void Close()
+    {
+        bool now;
+        lock (_gate)
+        {
+            _closeRequested = true;
+            // Decided under the lock: from here on a send is refused, not accepted and then failed.
+            now = !_sends.Busy && _holds == 0 && !_closeDecided;
+            if (now) _closeDecided = true;
+        }
+        if (now) CloseNow(graceful: true);
+    }
+
+    /// <summary>Closes gracefully, but at once after <paramref name="grace"/> if the peer does not take what is queued.</summary>
+    public void Close(TimeSpan grace)
+    {
+        Close();
+        if (State != TcpConnectionState.Closed)
+            _ = Task.Delay(grace).ContinueWith(_ => Abort(), TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Half-close: after what is queued, tells the peer that this side has finished sending (TCP FIN).
+    /// Reading goes on until the peer closes its side too.
+    /// </summary>
+    public void CloseSend()
+    {
+        bool now;
+        lock (_gate)
+        {
+            if (_sendShutdownRequested || _closeDecided) return;
+            _sendShutdownRequested = true;
+            now = !_sends.Busy;
+            if (now) _sendClosed = true;
+        }
+        if (now) ShutdownSendNow();
+    }
+
+    /// <summary>Keeps a requested close waiting until <see cref="Release"/>: a reply to this connection is being prepared elsewhere.</summary>
+    public void Hold()
+    {
+        lock (_gate) _holds++;
+    }
+
+    public void Release()
+    {
+        bool now;
+        lock (_gate)
+        {
+            _holds--;
+            now = _holds == 0 && _closeRequested && !_sends.Busy && !_closeDecided;
+            if (now) _closeDecided = true;
+        }
+        if (now) CloseNow(graceful: true);
+    }
+
+    /// <summary>Closes at once, dropping queued sends.</summary>
+    public void Abort() => CloseNow(graceful: false);
+
+    public void Dispose() => Close();
+
+    private void ShutdownSendNow()
+    {
+        _transport.ShutdownSend();
+        // The peer had already finished: the connection is done.
+        if (_peerClosed && !_ownedByServer) CloseNow(graceful: true);
+    }
+
+    private void CloseNow(bool graceful)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        lock (_gate) _closeDecided = true;
+        if (graceful) _transport.Close();
+        else _transport.Abort();
+        var closed = new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(), $"Connection {this} was closed before the data was sent.");
+        lock (_gate) _sends.FailQueued(closed);
+        _untaken.Cancel();
+        _inbox?.Budget.Cancel();
+        _server?.ConnectionClosed();
+    }
+}

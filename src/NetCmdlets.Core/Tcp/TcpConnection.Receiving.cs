@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Transport;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>
+/// The receiving side: the connection's one <see cref="ReceiveLoop"/>, delivering either to a server's
+/// queue (framed there) or to the connection's own <see cref="ClientInbox"/> (framed when read).
+/// </summary>
+public sealed partial class TcpConnection
+{
+    /// <summary>Reads messages until the peer closes or an error, handing each to <paramref name="queue"/> and waiting for room there.</summary>
+    /// <remarks>
+    /// Ends with a <see cref="ServerEventKind.Closed"/> event carrying the error, if any. Never throws.
+    /// After a clean end the connection stays open for sending: a peer that half-closed still gets
+    /// the replies to its last messages. Whoever takes the Closed event closes the connection.
+    /// Reading pauses while replies to this peer wait to be written past their budget, or while
+    /// what it sent waits to be taken past its budget (see <see cref="MessageTaken"/>).
+    /// </remarks>
+    public async Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
+    {
+        _ownedByServer = true;
+        var loop = new ReceiveLoop(_transport, Framer,
+            payload =>
+            {
+                TcpMessage message = NewReceived(payload);
+                _untaken.Add(message.Length);
+                return queue.EnqueueAsync(ServerEvent.ForMessage(message), cancellationToken);
+            },
+            () => ReadyToRead(_untaken), OnReceived);
+        NetException? error = await RunReceiveLoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        queue.EnqueueControl(ServerEvent.Closed(this, error));
+    }
+
+    /// <summary>For a connection read by a server: its consumer took a message of <paramref name="bytes"/> bytes.</summary>
+    public void MessageTaken(int bytes) => _untaken.Release(bytes);
+
+    /// <summary>
+    /// For a connection not read by a server: starts reading into the connection's own inbox, from which
+    /// <see cref="ReceiveAsync"/> and <see cref="ReceiveToStreamAsync"/> take. Called once; later calls do nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A server reads this connection: its messages arrive through the server.</exception>
+    public void StartReceiving()
+    {
+        ClientInbox inbox;
+        lock (_gate)
+        {
+            if (_ownedByServer)
+                throw new InvalidOperationException($"Connection {this} belongs to a server; its messages arrive through the server, not through Receive.");
+            if (_inbox is not null) return;
+            // The loop delivers raw chunks: the inbox frames them when they are read, so they can be read as bytes too.
+            _inbox = inbox = new ClientInbox(Framer, DefaultReceiveBudget);
+        }
+        _ = RunInboxAsync(inbox);
+    }
+
+    private async Task RunInboxAsync(ClientInbox inbox)
+    {
+        var loop = new ReceiveLoop(_transport, new RawFramer(), inbox.AddAsync, () => ReadyToRead(inbox.Budget), OnReceived);
+        NetException? error = await RunReceiveLoopAsync(loop, CancellationToken.None).ConfigureAwait(false);
+        inbox.End(error);
+    }
+
+    /// <summary>The next message from the peer, or null once the peer has closed the connection and everything was read.</summary>
+    /// <exception cref="NetException">ReceiveTimeout when nothing arrives in time; Framing; the error that ended the connection.</exception>
+    public async Task<TcpMessage?> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        StartReceiving();
+        byte[]? payload;
+        try
+        {
+            payload = await WithTimeout(timeout, cancellationToken, "No message", token => _inbox!.ReadMessageAsync(token)).ConfigureAwait(false);
+        }
+        catch (NetException e) when (e.Kind != NetErrorKind.ReceiveTimeout)
+        {
+            Close();
+            throw;
+        }
+        if (payload is null)
+        {
+            // Read to the end of what the peer sent: the conversation is over on this side too.
+            Close();
+            return null;
+        }
+        AddReceivedMessage();
+        return new TcpMessage(payload, Encoding, this, MessageDirection.Received);
+    }
+
+    public TcpMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken) =>
+        Sync.Run(ReceiveAsync(timeout, cancellationToken));
+
+    /// <summary>
+    /// Writes the bytes the peer sends to <paramref name="destination"/> exactly as they come (those
+    /// received and not yet read first), until the peer closes or <paramref name="length"/> bytes.
+    /// </summary>
+    /// <param name="idleTimeout">Limit for each wait for more bytes.</param>
+    /// <param name="progress">Called with the bytes written so far, from the thread pool.</param>
+    /// <returns>The bytes written.</returns>
+    public async Task<long> ReceiveToStreamAsync(Stream destination, long? length, TimeSpan idleTimeout, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        StartReceiving();
+        long limit = length ?? long.MaxValue;
+        long copied = 0;
+        // The idle limit restarts with every chunk: a long transfer is fine, a stalled one is not.
+        while (copied < limit)
+        {
+            long before = copied;
+            long chunk = await WithTimeout(idleTimeout, cancellationToken, "No data",
+                token => _inbox!.CopyToAsync(destination, Math.Min(limit - copied, 1024 * 1024), p => progress?.Invoke(before + p), token)).ConfigureAwait(false);
+            if (chunk == 0)
+            {
+                Close();
+                break;
+            }
+            copied += chunk;
+        }
+        return copied;
+    }
+
+    private async Task<T> WithTimeout<T>(TimeSpan timeout, CancellationToken cancellationToken, string what, Func<CancellationToken, Task<T>> read)
+    {
+        using var timer = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        if (timeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(timeout);
+        try
+        {
+            return await read(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new NetException(NetErrorKind.ReceiveTimeout, RemoteEndPoint.ToString(),
+                $"{what} from {RemoteEndPoint} within {timeout.TotalSeconds:0.###} s.");
+        }
+        catch (FramingException e)
+        {
+            Abort();
+            throw new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e);
+        }
+    }
+
+    private async Task<NetException?> RunReceiveLoopAsync(ReceiveLoop loop, CancellationToken cancellationToken)
+    {
+        NetException? error = null;
+        try
+        {
+            await loop.RunAsync().ConfigureAwait(false);
+        }
+        catch (FramingException e)
+        {
+            error = new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e);
+        }
+        catch (Exception) when (State == TcpConnectionState.Closed || cancellationToken.IsCancellationRequested)
+        {
+            // Closed on this side: the loop was meant to stop, unless a failed send closed it.
+            error = _sendFailure;
+        }
+        catch (Exception e)
+        {
+            error = Errors.FromStream(e, RemoteEndPoint.ToString(), "Receiving from");
+        }
+        _peerClosed = true;
+        if (error is not null)
+        {
+            _server?.AddError();
+            Abort();
+        }
+        else if (_sendClosed && !_ownedByServer)
+        {
+            // Both sides have finished sending: nothing is left to do on this connection but read what is queued.
+            CloseNow(graceful: true);
+        }
+        _receiveEnded.TrySetResult(true);
+        return error;
+    }
+
+    /// <summary>Reading waits while replies to this peer, or what it sent and nobody took, are past their budgets.</summary>
+    private Task ReadyToRead(ByteBudget received)
+    {
+        Task sends = _sends.Budget.WaitForRoomAsync();
+        Task taken = received.WaitForRoomAsync();
+        if (sends.IsCompleted) return taken;
+        return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
+    }
+
+    private TcpMessage NewReceived(ArraySegment<byte> payload)
+    {
+        AddReceivedMessage();
+        _server?.AddReceivedMessage();
+        return new TcpMessage(payload.ToBytes(), Encoding, this, MessageDirection.Received);
+    }
+
+    private void OnReceived(int bytes)
+    {
+        AddReceivedBytes(bytes);
+        _server?.AddReceivedBytes(bytes);
+    }
+}

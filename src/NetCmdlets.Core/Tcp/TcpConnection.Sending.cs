@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Transport;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>The sending side: payloads framed by this connection's framer, raw bytes as they are, all through one <see cref="SendQueue"/>.</summary>
+public sealed partial class TcpConnection
+{
+    /// <summary>Queues each item (payloads framed by this connection's framing, raw bytes as they are), in order.</summary>
+    /// <returns>Completes once the network has taken the last one. Cancelling stops the wait, not the send.</returns>
+    /// <exception cref="NetException">ConnectionClosed: the connection no longer takes sends.</exception>
+    public Task SendAsync(IReadOnlyList<Outgoing> items, CancellationToken cancellationToken)
+    {
+        Task last = Task.CompletedTask;
+        foreach (Outgoing item in items)
+            last = Enqueue(item.IsRaw ? item.Bytes : Framer.Encode(new ArraySegment<byte>(item.Bytes)), item.IsRaw ? 0 : 1);
+        return cancellationToken.CanBeCanceled ? WaitAsync(last, cancellationToken) : last;
+    }
+
+    /// <summary>Frames <paramref name="payload"/> as one message and queues it; completes once the network has taken it.</summary>
+    public Task SendMessageAsync(byte[] payload, CancellationToken cancellationToken) =>
+        SendAsync(new[] { Outgoing.Payload(payload) }, cancellationToken);
+
+    /// <summary>Encodes and frames <paramref name="text"/> as one message.</summary>
+    public Task SendTextAsync(string text, CancellationToken cancellationToken) =>
+        SendMessageAsync(Encoding.GetBytes(text), cancellationToken);
+
+    /// <summary>Queues <paramref name="bytes"/> to go out exactly as they are.</summary>
+    public Task SendRawAsync(byte[] bytes, CancellationToken cancellationToken) =>
+        SendAsync(new[] { Outgoing.Raw(bytes) }, cancellationToken);
+
+    public void SendText(string text, CancellationToken cancellationToken) => Sync.Run(SendTextAsync(text, cancellationToken));
+
+    public void SendMessage(byte[] payload, CancellationToken cancellationToken) => Sync.Run(SendMessageAsync(payload, cancellationToken));
+
+    /// <summary>Copies <paramref name="source"/> to the peer as it is, reading ahead no more than the send budget; returns the bytes sent.</summary>
+    /// <param name="progress">Called with the bytes sent so far.</param>
+    /// <param name="stallTimeout">Limit for the network to take each piece: a peer that stops reading is a SendTimeout, not a hang.</param>
+    /// <exception cref="NetException">SendTimeout; ConnectionClosed and other failures of the connection.</exception>
+    public async Task<long> SendFromStreamAsync(Stream source, TimeSpan stallTimeout, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        const int ChunkSize = 256 * 1024;
+        long sent = 0;
+        var inFlight = new Queue<(Task Done, int Bytes)>();
+        while (true)
+        {
+            var chunk = new byte[ChunkSize];
+            int read = await source.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false);
+            if (read == 0) break;
+            if (read < chunk.Length) Array.Resize(ref chunk, read);
+            inFlight.Enqueue((Enqueue(chunk, 0), read));
+            // A few chunks ahead keep the socket busy; more would only hold memory.
+            while (inFlight.Count >= 4 || (inFlight.Count > 0 && inFlight.Peek().Done.IsCompleted))
+            {
+                (Task done, int bytes) = inFlight.Dequeue();
+                await WaitTakenAsync(done, stallTimeout, cancellationToken).ConfigureAwait(false);
+                sent += bytes;
+                progress?.Invoke(sent);
+            }
+        }
+        while (inFlight.Count > 0)
+        {
+            (Task done, int bytes) = inFlight.Dequeue();
+            await WaitTakenAsync(done, stallTimeout, cancellationToken).ConfigureAwait(false);
+            sent += bytes;
+            progress?.Invoke(sent);
+        }
+        return sent;
+    }
+
+    private async Task WaitTakenAsync(Task done, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        using var timer = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        if (stallTimeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(stallTimeout);
+        try
+        {
+            await WaitAsync(done, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // What is queued cannot be taken back: the connection is of no further use.
+            Abort();
+            throw new NetException(NetErrorKind.SendTimeout, RemoteEndPoint.ToString(),
+                $"{RemoteEndPoint} took nothing for {stallTimeout.TotalSeconds:0.###} s (it is not reading).");
+        }
+    }
+
+    private Task Enqueue(byte[] wireBytes, int messages)
+    {
+        var pending = new PendingSend(wireBytes, messages);
+        bool start;
+        lock (_gate)
+        {
+            // While a reply is being prepared (Hold), a requested close waits for it.
+            if (_closeDecided || Volatile.Read(ref _closed) != 0 || _sendShutdownRequested || (_closeRequested && _holds == 0))
+                throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(),
+                    _sendShutdownRequested && Volatile.Read(ref _closed) == 0 ? $"Connection {this} has finished sending (half-closed)." : $"Connection {this} is closed.");
+            start = _sends.Add(pending);
+        }
+        if (start) _ = _sends.RunAsync();
+        return pending.Done.Task;
+    }
+
+    private void OnSent(int messages, int bytes)
+    {
+        AddSent(messages, bytes);
+        _server?.AddSent(messages, bytes);
+    }
+
+    private void OnSendFailed(NetException error)
+    {
+        _sendFailure = error;
+        _server?.AddError();
+        Abort();
+    }
+
+    private void OnSendsIdle()
+    {
+        bool close, shutdown;
+        lock (_gate)
+        {
+            close = _closeRequested && _holds == 0 && !_sends.Busy && !_closeDecided;
+            if (close) _closeDecided = true;
+            shutdown = !close && _sendShutdownRequested && !_sends.Busy && !_sendClosed;
+            if (shutdown) _sendClosed = true;
+        }
+        if (close) CloseNow(graceful: true);
+        else if (shutdown) ShutdownSendNow();
+    }
+
+    private static async Task WaitAsync(Task task, CancellationToken cancellationToken)
+    {
+        if (task.IsCompleted)
+        {
+            await task.ConfigureAwait(false);
+            return;
+        }
+        var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)))
+        {
+            await (await Task.WhenAny(task, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+    }
+}
