@@ -52,7 +52,7 @@ internal sealed class SendQueue
     public bool Add(PendingSend send)
     {
         _items.Enqueue(send);
-        Budget.Add(send.Bytes.Length);
+        Budget.Add(send.Count);
         bool start = !_running;
         _running = true;
         return start;
@@ -107,18 +107,19 @@ internal sealed class SendQueue
             for (int i = 0; i < batch.Count; i++)
             {
                 byte[] bytes = batch[i].Bytes;
-                if (bytes.Length < JoinLimit / 4)
+                int count = batch[i].Count;
+                if (count < JoinLimit / 4)
                 {
                     joined ??= BufferPool.Rent(JoinLimit);
-                    if (used + bytes.Length > joined.Length)
+                    if (used + count > joined.Length)
                     {
                         await WriteBytesAsync(joined, used).ConfigureAwait(false);
                         Completed(batch, from, i);
                         from = i;
                         used = 0;
                     }
-                    Buffer.BlockCopy(bytes, 0, joined, used, bytes.Length);
-                    used += bytes.Length;
+                    Buffer.BlockCopy(bytes, 0, joined, used, count);
+                    used += count;
                     continue;
                 }
                 // A large send goes as it is, after what was joined before it.
@@ -129,7 +130,7 @@ internal sealed class SendQueue
                     from = i;
                     used = 0;
                 }
-                await WriteBytesAsync(bytes, bytes.Length).ConfigureAwait(false);
+                await WriteBytesAsync(bytes, count).ConfigureAwait(false);
                 Completed(batch, from, i + 1);
                 from = i + 1;
             }
@@ -148,7 +149,7 @@ internal sealed class SendQueue
         for (int i = from; i < to; i++)
         {
             messages += batch[i].Messages;
-            bytes += batch[i].Bytes.Length;
+            bytes += batch[i].Count;
         }
         if (to == from) return;
         _sent(messages, bytes);
@@ -169,13 +170,21 @@ internal sealed class SendQueue
 /// <summary>One queued send: bytes for the wire, how many messages they hold, and who waits for them.</summary>
 internal sealed class PendingSend
 {
-    public PendingSend(byte[] bytes, int messages)
+    public PendingSend(byte[] bytes, int messages) : this(bytes, bytes.Length, messages)
+    {
+    }
+
+    public PendingSend(byte[] bytes, int count, int messages)
     {
         Bytes = bytes;
+        Count = count;
         Messages = messages;
     }
 
     public byte[] Bytes { get; }
+
+    /// <summary>How many bytes of <see cref="Bytes"/>, from the start, to send.</summary>
+    public int Count { get; }
 
     public int Messages { get; }
 

@@ -48,31 +48,53 @@ public sealed partial class TcpConnection
     {
         const int ChunkSize = 256 * 1024;
         long sent = 0;
-        var inFlight = new Queue<(Task Done, int Bytes)>();
-        while (true)
+        // Pooled pieces, each back in the pool once the network has taken it: no garbage per piece.
+        var inFlight = new Queue<(Task Done, byte[] Chunk, int Bytes)>();
+        try
         {
-            var chunk = new byte[ChunkSize];
-            int read = await source.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false);
-            if (read == 0) break;
-            if (read < chunk.Length) Array.Resize(ref chunk, read);
-            inFlight.Enqueue((Enqueue(chunk, 0), read));
-            // A few chunks ahead keep the socket busy; more would only hold memory.
-            while (inFlight.Count >= 4 || (inFlight.Count > 0 && inFlight.Peek().Done.IsCompleted))
+            while (true)
             {
-                (Task done, int bytes) = inFlight.Dequeue();
-                await WaitTakenAsync(done, stallTimeout, cancellationToken).ConfigureAwait(false);
-                sent += bytes;
+                byte[] chunk = BufferPool.Rent(ChunkSize);
+                int read;
+                try
+                {
+                    read = await source.ReadAsync(chunk, 0, ChunkSize, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    BufferPool.Return(chunk);
+                    throw;
+                }
+                if (read == 0)
+                {
+                    BufferPool.Return(chunk);
+                    break;
+                }
+                inFlight.Enqueue((Enqueue(chunk, read, 0), chunk, read));
+                // A few pieces ahead keep the socket busy; more would only hold memory.
+                while (inFlight.Count >= 4 || (inFlight.Count > 0 && inFlight.Peek().Done.IsCompleted))
+                    sent += await TakenAsync(inFlight.Dequeue(), stallTimeout, cancellationToken).ConfigureAwait(false);
                 progress?.Invoke(sent);
             }
-        }
-        while (inFlight.Count > 0)
-        {
-            (Task done, int bytes) = inFlight.Dequeue();
-            await WaitTakenAsync(done, stallTimeout, cancellationToken).ConfigureAwait(false);
-            sent += bytes;
+            while (inFlight.Count > 0) sent += await TakenAsync(inFlight.Dequeue(), stallTimeout, cancellationToken).ConfigureAwait(false);
             progress?.Invoke(sent);
+            return sent;
         }
-        return sent;
+        finally
+        {
+            // Pieces still queued after a failure are dropped with the connection; only taken ones go back.
+            foreach ((Task done, byte[] chunk, int _) in inFlight)
+            {
+                if (done.Status == TaskStatus.RanToCompletion) BufferPool.Return(chunk);
+            }
+        }
+    }
+
+    private async Task<int> TakenAsync((Task Done, byte[] Chunk, int Bytes) piece, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        await WaitTakenAsync(piece.Done, stallTimeout, cancellationToken).ConfigureAwait(false);
+        BufferPool.Return(piece.Chunk);
+        return piece.Bytes;
     }
 
     private async Task WaitTakenAsync(Task done, TimeSpan stallTimeout, CancellationToken cancellationToken)
@@ -93,9 +115,11 @@ public sealed partial class TcpConnection
         }
     }
 
-    private Task Enqueue(byte[] wireBytes, int messages)
+    private Task Enqueue(byte[] wireBytes, int messages) => Enqueue(wireBytes, wireBytes.Length, messages);
+
+    private Task Enqueue(byte[] wireBytes, int count, int messages)
     {
-        var pending = new PendingSend(wireBytes, messages);
+        var pending = new PendingSend(wireBytes, count, messages);
         bool start;
         lock (_gate)
         {
