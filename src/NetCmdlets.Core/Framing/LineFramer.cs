@@ -35,6 +35,14 @@ public sealed class LineFramer : IMessageFramer
     /// <summary>Bytes at the start of the unconsumed input already known to hold no terminator.</summary>
     private int _searched;
 
+    /// <summary>A framer for another connection, sharing the terminators of <paramref name="prototype"/>.</summary>
+    internal LineFramer(LineFramer prototype)
+    {
+        _lineFeed = prototype._lineFeed;
+        _carriageReturn = prototype._carriageReturn;
+        MaxMessageLength = prototype.MaxMessageLength;
+    }
+
     public int MaxMessageLength { get; }
 
     /// <summary>Bytes looked at while searching for terminators, in all; for tests of the scan's cost.</summary>

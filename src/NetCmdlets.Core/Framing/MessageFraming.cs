@@ -24,26 +24,21 @@ public abstract class MessageFraming
 
     private sealed class LineFraming : MessageFraming
     {
-        private readonly Encoding? _encoding;
-        private readonly int _maxMessageLength;
+        // Built once (it validates the arguments where the caller sees the error); each connection's
+        // framer shares its terminator bytes.
+        private readonly LineFramer _prototype;
 
-        public LineFraming(Encoding? encoding, int maxMessageLength)
-        {
-            _encoding = encoding;
-            _maxMessageLength = maxMessageLength;
-            // Validates the arguments now, where the caller can see the error.
-            _ = new LineFramer(encoding, maxMessageLength);
-        }
+        public LineFraming(Encoding? encoding, int maxMessageLength) => _prototype = new LineFramer(encoding, maxMessageLength);
 
         public override string Name => "Line";
 
-        public override IMessageFramer CreateFramer() => new LineFramer(_encoding, _maxMessageLength);
+        public override IMessageFramer CreateFramer() => new LineFramer(_prototype);
     }
 
     private sealed class RawFraming : MessageFraming
     {
         public override string Name => "Raw";
 
-        public override IMessageFramer CreateFramer() => new RawFramer();
+        public override IMessageFramer CreateFramer() => RawFramer.Shared;
     }
 }

@@ -5,6 +5,9 @@ namespace NetCmdlets.Core.Framing;
 /// <summary>No framing at all: every chunk the network delivers is one message, exactly as it came, and payloads go out unchanged.</summary>
 public sealed class RawFramer : IMessageFramer
 {
+    /// <summary>It keeps no state, so one serves every connection.</summary>
+    internal static readonly RawFramer Shared = new();
+
     public int MaxMessageLength => int.MaxValue;
 
     public bool TryRead(ArraySegment<byte> input, out ArraySegment<byte> message, out int consumed)

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Threading;
 using System.Threading.Tasks;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Net;
@@ -8,47 +9,55 @@ using NetCmdlets.Core.Transport;
 namespace NetCmdlets.Core.Tcp;
 
 /// <summary>
-/// Reads one connection's stream until its end and hands each framed message on. The one receive
-/// loop of every connection: a server's connections deliver messages to the server's queue, a client
-/// connection delivers raw chunks to its own inbox (framed later, by whoever reads it).
+/// Reads one connection's stream until its end and hands each framed message on: the one receive loop
+/// of every connection. A server's connections deliver messages to the server's queue; a connection read
+/// on its own delivers raw chunks to its inbox, framed later by whoever reads it.
 /// </summary>
-internal sealed class ReceiveLoop
+/// <remarks>
+/// One object and one async method per connection, with no delegates: ten thousand idle connections
+/// are ten thousand of these waiting on a zero-byte read, and every byte of them counts.
+/// </remarks>
+internal abstract class ReceiveLoop
 {
     /// <summary>Reads grow up to this size while a peer keeps them full (a bulk transfer), and start small again after a pause.</summary>
     private const int MaxReadSize = 256 * 1024;
 
-    private readonly ConnectionTransport _transport;
-    private readonly IMessageFramer _framer;
-    private readonly Func<ArraySegment<byte>, Task> _deliver;
-    private readonly Func<Task> _readyToRead;
-    private readonly Action<int> _received;
-
-    /// <param name="deliver">Takes one message (a slice of the loop's buffer: copy what is kept); its task pauses reading until done.</param>
-    /// <param name="readyToRead">Waited on before each read: the budgets of what this connection has queued.</param>
-    /// <param name="received">Bytes read, for the counters.</param>
-    public ReceiveLoop(ConnectionTransport transport, IMessageFramer framer, Func<ArraySegment<byte>, Task> deliver, Func<Task> readyToRead, Action<int> received)
+    protected ReceiveLoop(TcpConnection connection, IMessageFramer framer)
     {
-        _transport = transport;
-        _framer = framer;
-        _deliver = deliver;
-        _readyToRead = readyToRead;
-        _received = received;
+        Connection = connection;
+        Framer = framer;
     }
 
-    /// <summary>Returns at the end of the stream, after the last unterminated message if the framing allows one.</summary>
-    /// <exception cref="FramingException">The bytes broke the framing.</exception>
-    /// <exception cref="IOException">The stream failed (see <see cref="Errors.FromStream"/>).</exception>
+    protected TcpConnection Connection { get; }
+
+    private IMessageFramer Framer { get; }
+
+    /// <summary>What the peer sent and nobody took yet; reading waits while it is past its limit.</summary>
+    protected abstract ByteBudget Untaken { get; }
+
+    /// <summary>Takes one message (a slice of the loop's buffer: copy what is kept); its task pauses reading until done.</summary>
+    protected abstract Task DeliverAsync(ArraySegment<byte> message);
+
+    /// <summary>The stream ended: cleanly (null) or with the error that ended the connection.</summary>
+    protected abstract void Ended(NetException? error);
+
+    /// <summary>Set for a loop the server stops: a failure after it is the stop, not an error.</summary>
+    protected virtual CancellationToken Stopping => CancellationToken.None;
+
+    /// <summary>Runs until the end of the stream; never throws (see <see cref="Ended"/>).</summary>
     public async Task RunAsync()
     {
-        Stream stream = _transport.Stream;
+        ConnectionTransport transport = Connection.Transport;
+        Stream stream = transport.Stream;
         byte[]? buffer = null;
         int start = 0, end = 0;
         int readSize = BufferPool.Size;
+        Exception? failure = null;
         try
         {
             while (true)
             {
-                Task ready = _readyToRead();
+                Task ready = Connection.ReadyToRead(Untaken);
                 if (!ready.IsCompleted) await ready.ConfigureAwait(false);
                 if (start == end)
                 {
@@ -56,20 +65,20 @@ internal sealed class ReceiveLoop
                     {
                         BufferPool.Return(buffer);
                         buffer = null;
-                        // Idle memory stays flat: the next read after a pause starts with a small buffer.
-                        if (_transport.CanWaitForData)
-                        {
-                            Task waiting = _transport.WaitForDataAsync();
-                            if (!waiting.IsCompleted)
-                            {
-                                readSize = BufferPool.Size;
-                                await waiting.ConfigureAwait(false);
-                            }
-                        }
                     }
-                    else if (_transport.CanWaitForData)
+                    if (transport.CanWaitForData)
                     {
-                        await _transport.WaitForDataAsync().ConfigureAwait(false);
+                        // Idle memory stays flat: no buffer is held while waiting, and after a pause reads start small.
+                        var waiting = transport.WaitForDataAsync();
+                        if (!waiting.IsCompleted)
+                        {
+                            readSize = BufferPool.Size;
+                            await waiting.ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            waiting.GetAwaiter().GetResult();
+                        }
                     }
                     buffer = BufferPool.Rent(readSize);
                     start = end = 0;
@@ -82,26 +91,31 @@ internal sealed class ReceiveLoop
                 int read = await ReadAsync(stream, buffer, end, room).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    if (_framer.TryReadFinal(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> last))
-                        await _deliver(last).ConfigureAwait(false);
-                    return;
+                    if (Framer.TryReadFinal(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> last))
+                        await DeliverAsync(last).ConfigureAwait(false);
+                    break;
                 }
                 if (read == room && readSize < MaxReadSize) readSize *= 2;
                 end += read;
-                _received(read);
-                while (start < end && _framer.TryRead(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> message, out int consumed))
+                Connection.OnReceived(read);
+                while (start < end && Framer.TryRead(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> message, out int consumed))
                 {
-                    Task delivered = _deliver(message);
+                    Task delivered = DeliverAsync(message);
                     if (!delivered.IsCompleted) await delivered.ConfigureAwait(false);
                     else delivered.GetAwaiter().GetResult();
                     start += consumed;
                 }
             }
         }
+        catch (Exception e)
+        {
+            failure = e;
+        }
         finally
         {
             if (buffer is not null) BufferPool.Return(buffer);
         }
+        Ended(Connection.ReceiveEnded(failure, Stopping));
     }
 
 #if NET8_0_OR_GREATER

@@ -21,7 +21,7 @@ public sealed partial class TcpConnection
         {
             _closeRequested = true;
             // Decided under the lock: from here on a send is refused, not accepted and then failed.
-            now = !_sends.Busy && _holds == 0 && !_closeDecided;
+            now = !SendsBusy && _holds == 0 && !_closeDecided;
             if (now) _closeDecided = true;
         }
         if (now) CloseNow(graceful: true);
@@ -46,7 +46,7 @@ public sealed partial class TcpConnection
         {
             if (_sendShutdownRequested || _closeDecided) return;
             _sendShutdownRequested = true;
-            now = !_sends.Busy;
+            now = !SendsBusy;
             if (now) _sendClosed = true;
         }
         if (now) ShutdownSendNow();
@@ -64,7 +64,7 @@ public sealed partial class TcpConnection
         lock (_gate)
         {
             _holds--;
-            now = _holds == 0 && _closeRequested && !_sends.Busy && !_closeDecided;
+            now = _holds == 0 && _closeRequested && !SendsBusy && !_closeDecided;
             if (now) _closeDecided = true;
         }
         if (now) CloseNow(graceful: true);
@@ -89,7 +89,7 @@ public sealed partial class TcpConnection
         if (graceful) _transport.Close();
         else _transport.Abort();
         var closed = new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(), $"Connection {this} was closed before the data was sent.");
-        lock (_gate) _sends.FailQueued(closed);
+        lock (_gate) _sends?.FailQueued(closed);
         _untaken.Cancel();
         _inbox?.Budget.Cancel();
         _server?.ConnectionClosed();

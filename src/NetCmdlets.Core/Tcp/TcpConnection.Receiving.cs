@@ -24,19 +24,10 @@ public sealed partial class TcpConnection
     /// Reading pauses while replies to this peer wait to be written past their budget, or while
     /// what it sent waits to be taken past its budget (see <see cref="MessageTaken"/>).
     /// </remarks>
-    public async Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
+    public Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
     {
         _ownedByServer = true;
-        var loop = new ReceiveLoop(_transport, Framer,
-            payload =>
-            {
-                TcpMessage message = NewReceived(payload);
-                _untaken.Add(message.Length);
-                return queue.EnqueueAsync(ServerEvent.ForMessage(message), cancellationToken);
-            },
-            () => ReadyToRead(_untaken), OnReceived);
-        NetException? error = await RunReceiveLoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        queue.EnqueueControl(ServerEvent.Closed(this, error));
+        return new ServerReceiveLoop(this, queue, cancellationToken).RunAsync();
     }
 
     /// <summary>For a connection read by a server: its consumer took a message of <paramref name="bytes"/> bytes.</summary>
@@ -58,14 +49,7 @@ public sealed partial class TcpConnection
             // The loop delivers raw chunks: the inbox frames them when they are read, so they can be read as bytes too.
             _inbox = inbox = new ClientInbox(Framer, DefaultReceiveBudget);
         }
-        _ = RunInboxAsync(inbox);
-    }
-
-    private async Task RunInboxAsync(ClientInbox inbox)
-    {
-        var loop = new ReceiveLoop(_transport, new RawFramer(), inbox.AddAsync, () => ReadyToRead(inbox.Budget), OnReceived);
-        NetException? error = await RunReceiveLoopAsync(loop, CancellationToken.None).ConfigureAwait(false);
-        inbox.End(error);
+        _ = new InboxReceiveLoop(this, inbox).RunAsync();
     }
 
     /// <summary>The next message from the peer, or null once the peer has closed the connection and everything was read.</summary>
@@ -145,26 +129,17 @@ public sealed partial class TcpConnection
         }
     }
 
-    private async Task<NetException?> RunReceiveLoopAsync(ReceiveLoop loop, CancellationToken cancellationToken)
+    /// <summary>The receive loop ended, by the end of the stream (null) or by <paramref name="failure"/>: the error to report, if any.</summary>
+    internal NetException? ReceiveEnded(Exception? failure, CancellationToken stopping)
     {
-        NetException? error = null;
-        try
+        NetException? error = failure switch
         {
-            await loop.RunAsync().ConfigureAwait(false);
-        }
-        catch (FramingException e)
-        {
-            error = new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e);
-        }
-        catch (Exception) when (State == TcpConnectionState.Closed || cancellationToken.IsCancellationRequested)
-        {
+            null => null,
+            FramingException e => new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e),
             // Closed on this side: the loop was meant to stop, unless a failed send closed it.
-            error = _sendFailure;
-        }
-        catch (Exception e)
-        {
-            error = Errors.FromStream(e, RemoteEndPoint.ToString(), "Receiving from");
-        }
+            _ when State == TcpConnectionState.Closed || stopping.IsCancellationRequested => _sendFailure,
+            _ => Errors.FromStream(failure, RemoteEndPoint.ToString(), "Receiving from"),
+        };
         _peerClosed = true;
         if (error is not null)
         {
@@ -176,29 +151,75 @@ public sealed partial class TcpConnection
             // Both sides have finished sending: nothing is left to do on this connection but read what is queued.
             CloseNow(graceful: true);
         }
-        _receiveEnded.TrySetResult(true);
         return error;
     }
 
     /// <summary>Reading waits while replies to this peer, or what it sent and nobody took, are past their budgets.</summary>
-    private Task ReadyToRead(ByteBudget received)
+    internal Task ReadyToRead(ByteBudget received)
     {
-        Task sends = _sends.Budget.WaitForRoomAsync();
         Task taken = received.WaitForRoomAsync();
+        SendQueue? sendQueue = _sends;
+        if (sendQueue is null) return taken;
+        Task sends = sendQueue.Budget.WaitForRoomAsync();
         if (sends.IsCompleted) return taken;
         return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
     }
 
-    private TcpMessage NewReceived(ArraySegment<byte> payload)
+    internal TcpMessage NewReceived(ArraySegment<byte> payload)
     {
         AddReceivedMessage();
         _server?.AddReceivedMessage();
         return new TcpMessage(payload.ToBytes(), Encoding, this, MessageDirection.Received);
     }
 
-    private void OnReceived(int bytes)
+    internal void OnReceived(int bytes)
     {
         AddReceivedBytes(bytes);
         _server?.AddReceivedBytes(bytes);
+    }
+
+    /// <summary>A server's connection: messages framed here go to the server's queue.</summary>
+    private sealed class ServerReceiveLoop : ReceiveLoop
+    {
+        private readonly BoundedQueue<ServerEvent> _queue;
+        private readonly CancellationToken _stopping;
+
+        public ServerReceiveLoop(TcpConnection connection, BoundedQueue<ServerEvent> queue, CancellationToken stopping)
+            : base(connection, connection.Framer)
+        {
+            _queue = queue;
+            _stopping = stopping;
+        }
+
+        protected override ByteBudget Untaken => Connection._untaken;
+
+        protected override CancellationToken Stopping => _stopping;
+
+        protected override Task DeliverAsync(ArraySegment<byte> payload)
+        {
+            TcpMessage message = Connection.NewReceived(payload);
+            Connection._untaken.Add(message.Length);
+            return _queue.EnqueueAsync(ServerEvent.ForMessage(message), _stopping);
+        }
+
+        protected override void Ended(NetException? error) => _queue.EnqueueControl(ServerEvent.Closed(Connection, error));
+    }
+
+    /// <summary>A connection read on its own: raw chunks go to its inbox, framed when they are read.</summary>
+    private sealed class InboxReceiveLoop : ReceiveLoop
+    {
+        private readonly ClientInbox _inbox;
+
+        public InboxReceiveLoop(TcpConnection connection, ClientInbox inbox)
+            : base(connection, RawFramer.Shared)
+        {
+            _inbox = inbox;
+        }
+
+        protected override ByteBudget Untaken => _inbox.Budget;
+
+        protected override Task DeliverAsync(ArraySegment<byte> payload) => _inbox.AddAsync(payload);
+
+        protected override void Ended(NetException? error) => _inbox.End(error);
     }
 }

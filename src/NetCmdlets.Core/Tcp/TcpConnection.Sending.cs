@@ -127,6 +127,7 @@ public sealed partial class TcpConnection
             if (_closeDecided || Volatile.Read(ref _closed) != 0 || _sendShutdownRequested || (_closeRequested && _holds == 0))
                 throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(),
                     _sendShutdownRequested && Volatile.Read(ref _closed) == 0 ? $"Connection {this} has finished sending (half-closed)." : $"Connection {this} is closed.");
+            _sends ??= new SendQueue(_gate, _transport.Stream, RemoteEndPoint.ToString(), DefaultSendBudget, OnSent, OnSendFailed, OnSendsIdle);
             start = _sends.Add(pending);
         }
         if (start) _ = _sends.RunAsync();
@@ -151,9 +152,9 @@ public sealed partial class TcpConnection
         bool close, shutdown;
         lock (_gate)
         {
-            close = _closeRequested && _holds == 0 && !_sends.Busy && !_closeDecided;
+            close = _closeRequested && _holds == 0 && !SendsBusy && !_closeDecided;
             if (close) _closeDecided = true;
-            shutdown = !close && _sendShutdownRequested && !_sends.Busy && !_sendClosed;
+            shutdown = !close && _sendShutdownRequested && !SendsBusy && !_sendClosed;
             if (shutdown) _sendClosed = true;
         }
         if (close) CloseNow(graceful: true);

@@ -52,9 +52,9 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     private readonly ConnectionTransport _transport;
     private readonly ServerStatistics? _server;
     private readonly object _gate = new();
-    private readonly SendQueue _sends;
     private readonly ByteBudget _untaken;
-    private readonly TaskCompletionSource<bool> _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Made on the first send: an idle connection that never sends holds no send queue.
+    private SendQueue? _sends;
     private ClientInbox? _inbox;
     private bool _ownedByServer;
     private bool _closeRequested;
@@ -79,7 +79,6 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
         LocalEndPoint = transport.LocalEndPoint;
         ConnectedAt = DateTime.Now;
         _untaken = new ByteBudget(DefaultReceiveBudget);
-        _sends = new SendQueue(_gate, transport.Stream, RemoteEndPoint.ToString(), DefaultSendBudget, OnSent, OnSendFailed, OnSendsIdle);
     }
 
     /// <summary>Unique in this process, in order of creation.</summary>
@@ -108,10 +107,12 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     internal IMessageFramer Framer { get; }
 
     /// <summary>Bytes queued for sending that the network has not taken yet.</summary>
-    public long PendingSendBytes => _sends.Budget.Used;
+    public long PendingSendBytes => _sends?.Budget.Used ?? 0;
 
-    /// <summary>Completes when the receive loop ends: the peer closed, an error, or a local close.</summary>
-    internal Task Completion => _receiveEnded.Task;
+    internal ConnectionTransport Transport => _transport;
+
+    /// <summary>Sends are queued or being written. Read under the lock.</summary>
+    private bool SendsBusy => _sends?.Busy == true;
 
     public override string ToString() => $"#{Id} {LocalEndPoint} <-> {RemoteEndPoint}";
 }

@@ -24,8 +24,13 @@ public abstract class ConnectionTransport : IDisposable
     /// </summary>
     public abstract bool CanWaitForData { get; }
 
-    /// <summary>Completes when bytes (or the end of the stream) can be read.</summary>
-    public abstract Task WaitForDataAsync();
+    /// <summary>Completes when bytes (or the end of the stream) can be read; its result means nothing.</summary>
+#if NET8_0_OR_GREATER
+    // A ValueTask: a pending wait on an idle connection allocates nothing.
+    public abstract ValueTask<int> WaitForDataAsync();
+#else
+    public abstract Task<int> WaitForDataAsync();
+#endif
 
     /// <summary>Tells the peer that nothing more will be sent (a TCP FIN); reading goes on.</summary>
     public abstract void ShutdownSend();

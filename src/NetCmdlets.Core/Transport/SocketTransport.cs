@@ -10,7 +10,9 @@ namespace NetCmdlets.Core.Transport;
 /// <summary>A connected TCP socket, read and written through a <see cref="NetworkStream"/>.</summary>
 public sealed class SocketTransport : ConnectionTransport
 {
+#if !NET8_0_OR_GREATER
     private static readonly ArraySegment<byte> s_noBytes = new(Array.Empty<byte>());
+#endif
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -34,9 +36,12 @@ public sealed class SocketTransport : ConnectionTransport
 
     public override bool CanWaitForData => true;
 
-    public override Task WaitForDataAsync() =>
-        // A zero-byte receive completes when data or the end arrives, without pinning a buffer meanwhile.
-        _socket.ReceiveAsync(s_noBytes, SocketFlags.None);
+    // A zero-byte receive completes when data or the end arrives, without pinning a buffer meanwhile.
+#if NET8_0_OR_GREATER
+    public override ValueTask<int> WaitForDataAsync() => _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+#else
+    public override Task<int> WaitForDataAsync() => _socket.ReceiveAsync(s_noBytes, SocketFlags.None);
+#endif
 
     public override void ShutdownSend()
     {

@@ -20,7 +20,7 @@ internal sealed class FakeTransport : ConnectionTransport
 
     public override bool CanWaitForData => false;
 
-    public override Task WaitForDataAsync() => Task.CompletedTask;
+    public override ValueTask<int> WaitForDataAsync() => new(0);
 
     public bool SendShutdown { get; private set; }
 
