@@ -16,11 +16,17 @@ public abstract class NetMessage
     private string? _text;
 
     protected NetMessage(byte[] data, Encoding encoding, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, MessageDirection direction)
+        : this(data, encoding, new NetEndPoint(remoteEndPoint), new NetEndPoint(localEndPoint), direction)
+    {
+    }
+
+    /// <summary>With endpoints made once for many messages (a connection's).</summary>
+    private protected NetMessage(byte[] data, Encoding encoding, NetEndPoint remoteEndPoint, NetEndPoint localEndPoint, MessageDirection direction)
     {
         Data = data ?? throw new ArgumentNullException(nameof(data));
         _encoding = encoding ?? throw new ArgumentNullException(nameof(encoding));
-        RemoteEndPoint = new NetEndPoint(remoteEndPoint);
-        LocalEndPoint = new NetEndPoint(localEndPoint);
+        RemoteEndPoint = remoteEndPoint;
+        LocalEndPoint = localEndPoint;
         Direction = direction;
         Timestamp = DateTime.Now;
     }

@@ -8,7 +8,7 @@ namespace NetCmdlets.Core.Messages;
 public sealed class TcpMessage : NetMessage
 {
     public TcpMessage(byte[] data, Encoding encoding, TcpConnection connection, MessageDirection direction)
-        : base(data, encoding, connection.RemoteEndPoint, connection.LocalEndPoint, direction)
+        : base(data, encoding, connection.RemoteNetEndPoint, connection.LocalNetEndPoint, direction)
     {
         Connection = connection;
     }

@@ -10,4 +10,9 @@ public sealed class UdpDatagram : NetMessage
         : base(data, encoding, remoteEndPoint, localEndPoint, direction)
     {
     }
+
+    internal UdpDatagram(byte[] data, Encoding encoding, Net.NetEndPoint remoteEndPoint, Net.NetEndPoint localEndPoint, MessageDirection direction)
+        : base(data, encoding, remoteEndPoint, localEndPoint, direction)
+    {
+    }
 }

@@ -12,18 +12,17 @@ namespace NetCmdlets.Core.Net;
 public sealed class NetEndPoint : IEquatable<NetEndPoint>
 {
     private readonly IPEndPoint _endPoint;
+    private string? _address;
 
     public NetEndPoint(IPEndPoint endPoint)
     {
         _endPoint = endPoint ?? throw new ArgumentNullException(nameof(endPoint));
-        Address = endPoint.Address.ToString();
-        Port = endPoint.Port;
     }
 
-    /// <summary>The IP address as text: 127.0.0.1, ::1.</summary>
-    public string Address { get; }
+    /// <summary>The IP address as text: 127.0.0.1, ::1. Made on first use.</summary>
+    public string Address => _address ??= _endPoint.Address.ToString();
 
-    public int Port { get; }
+    public int Port => _endPoint.Port;
 
     public IPEndPoint ToIPEndPoint() => _endPoint;
 

@@ -111,6 +111,14 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
 
     internal ConnectionTransport Transport => _transport;
 
+    private NetEndPoint? _remoteNetEndPoint;
+    private NetEndPoint? _localNetEndPoint;
+
+    /// <summary>The endpoints as every message of this connection carries them: made once, when the first message comes.</summary>
+    internal NetEndPoint RemoteNetEndPoint => _remoteNetEndPoint ??= new NetEndPoint(RemoteEndPoint);
+
+    internal NetEndPoint LocalNetEndPoint => _localNetEndPoint ??= new NetEndPoint(LocalEndPoint);
+
     /// <summary>Sends are queued or being written. Read under the lock.</summary>
     private bool SendsBusy => _sends?.Busy == true;
 

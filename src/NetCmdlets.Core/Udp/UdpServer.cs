@@ -94,6 +94,7 @@ public sealed class UdpServer : NetServer
         var buffer = new byte[MaxDatagram];
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         var backoff = new RetryBackoff();
+        var local = new NetEndPoint(LocalEndPoint);
         while (!_stopping.IsCancellationRequested)
         {
             SocketReceiveFromResult result;
@@ -121,7 +122,7 @@ public sealed class UdpServer : NetServer
             Buffer.BlockCopy(buffer, 0, data, 0, data.Length);
             Statistics.AddReceivedBytes(data.Length);
             Statistics.AddReceivedMessage();
-            var datagram = new UdpDatagram(data, _encoding, EndPoints.Normalize(result.RemoteEndPoint), LocalEndPoint, MessageDirection.Received);
+            var datagram = new UdpDatagram(data, _encoding, new NetEndPoint(EndPoints.Normalize(result.RemoteEndPoint)), local, MessageDirection.Received);
             if (!Events.TryEnqueue(ServerEvent.ForDatagram(datagram))) Statistics.AddDropped();
         }
     }
