@@ -69,6 +69,18 @@ Describe 'Send-TcpMessage -Data' {
         finally { $listener.Stop() }
     }
 
+    It 'New-TcpConnection binds ComputerName and Port from piped objects by property name, one connection each' {
+        $listener = New-TestTcpListener
+        try {
+            $targets = 1..2 | ForEach-Object { [pscustomobject]@{ ComputerName = '127.0.0.1'; Port = $listener.LocalEndpoint.Port } }
+            $connections = @($targets | New-TcpConnection)
+            $connections | Should -HaveCount 2
+            $connections[0].Id | Should -Not -Be $connections[1].Id
+            $connections.RemoteEndPoint.Port | Should -Be $listener.LocalEndpoint.Port, $listener.LocalEndpoint.Port
+        }
+        finally { Close-TestTcpConnection; $listener.Stop() }
+    }
+
     It 'binds ComputerName and Port from piped objects by property name' {
         $listener = New-TestTcpListener
         try {

@@ -40,6 +40,15 @@ Describe 'NetCmdlets module' {
         @(Get-Command -Module NetCmdlets | ForEach-Object Name | Sort-Object) | Should -Be $expectedCmdlets
     }
 
+    It 'loads the net8.0 build on PowerShell 7, and ships both builds with only its own DLLs' {
+        $binary = @(Get-Module NetCmdlets -All | Where-Object ModuleType -EQ 'Binary')[0]
+        $binary.Path | Should -BeLike '*bin?net8.0?NetCmdlets.dll'
+        foreach ($target in 'net8.0', 'netstandard2.0') {
+            @(Get-ChildItem (Join-Path $module.ModuleBase "bin/$target") -File | ForEach-Object Name | Sort-Object) | Should -Be @('NetCmdlets.Core.dll', 'NetCmdlets.dll')
+        }
+        Test-Path (Join-Path $module.ModuleBase 'LICENSE') | Should -BeTrue
+    }
+
     It 'lists the same four cmdlets in the manifest' {
         $data = Import-PowerShellDataFile (Join-Path $module.ModuleBase 'NetCmdlets.psd1')
         @($data.CmdletsToExport | Sort-Object) | Should -Be $expectedCmdlets
@@ -81,5 +90,16 @@ Describe 'Help for <Name>' -ForEach $cmdletCases {
             "$($example.Code)".Trim() | Should -Not -BeNullOrEmpty
             Get-HelpText $example.Remarks | Should -Not -BeNullOrEmpty -Because "example '$($example.Title)' should say what it does"
         }
+    }
+}
+
+Describe 'examples' {
+    It 'examples/demo.ps1 runs to the end as written, in a pwsh of its own' {
+        $exe = [Environment]::ProcessPath
+        [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' } else { @() }
+        $output = & $exe @prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot '../../examples/demo.ps1') 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $output
+        $output | Should -BeLike '*Same content: True*'
+        $output | Should -BeLike '*GET -> blue*'
     }
 }
