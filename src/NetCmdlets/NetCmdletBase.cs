@@ -86,6 +86,19 @@ public abstract class NetCmdletBase : PSCmdlet, IDisposable
         return transfer.GetAwaiter().GetResult();
     }
 
+    /// <summary>Waits briefly for a transfer that a stop or an error left running, so nothing uses its file after it closes.</summary>
+    internal static void Settle(System.Threading.Tasks.Task transfer)
+    {
+        try
+        {
+            transfer.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Its error was reported, or it was stopped.
+        }
+    }
+
     /// <summary>Releases sockets however the cmdlet ended: completion, error, stop or a downstream Select-Object -First.</summary>
     protected virtual void ReleaseResources()
     {

@@ -2,7 +2,9 @@ using System;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
+using System.Threading.Tasks;
 using NetCmdlets.Core;
+using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Handlers;
 
@@ -17,6 +19,8 @@ internal sealed class ServerPump
     private readonly NetCmdletBase _cmdlet;
     private readonly NetServer _server;
     private readonly IHandlerRunner? _handler;
+    private volatile bool _dispatching;
+    private volatile bool _ended;
 
     public ServerPump(NetCmdletBase cmdlet, NetServer server, IHandlerRunner? handler)
     {
@@ -34,7 +38,7 @@ internal sealed class ServerPump
         // ends normally and the script goes on.
         using var timeUp = new CancellationTokenSource();
         using var waits = CancellationTokenSource.CreateLinkedTokenSource(_cmdlet.StopToken, timeUp.Token);
-        using CancellationTokenRegistration interrupt = timeUp.Token.Register(() => _handler?.Interrupt());
+        using CancellationTokenRegistration interrupt = timeUp.Token.Register(() => _ = InterruptWhileDispatchingAsync());
         if (limit != Timeout.InfiniteTimeSpan) timeUp.CancelAfter(limit);
         int received = 0;
         try
@@ -47,8 +51,9 @@ internal sealed class ServerPump
                 {
                     // Written before the handler runs, so a downstream Select-Object -First sees it even if the handler fails.
                     _cmdlet.WriteObject(next.Message);
-                    if (_handler is not null) _cmdlet.UntilStopped(() => _handler.Dispatch(next.Message!));
                     received++;
+                    // The time may have run out while the message went down the pipeline.
+                    if (_handler is not null && !timeUp.IsCancellationRequested) Dispatch(next.Message!);
                 }
                 else
                 {
@@ -62,12 +67,42 @@ internal sealed class ServerPump
         {
             // The time limit: a normal end.
         }
+        finally
+        {
+            _ended = true;
+        }
         // What workers and connections reported meanwhile; messages that came after the end are not taken.
         for (int left = _server.PendingEvents; left > 0 && _server.TryTakeEvent(out ServerEvent late, TimeSpan.Zero, _cmdlet.StopToken); left--)
         {
             if (late.Kind != ServerEventKind.Message) Report(late);
         }
         ReportDropped();
+    }
+
+    private void Dispatch(NetMessage message)
+    {
+        _dispatching = true;
+        try
+        {
+            _cmdlet.UntilStopped(() => _handler!.Dispatch(message));
+        }
+        finally
+        {
+            _dispatching = false;
+        }
+    }
+
+    /// <summary>
+    /// Once the time is up: stops the running handler, again every 50 ms while it still runs (it may have
+    /// been between statements, with nothing to stop, the first time).
+    /// </summary>
+    private async Task InterruptWhileDispatchingAsync()
+    {
+        while (_dispatching && !_ended)
+        {
+            _handler?.Interrupt();
+            await Task.Delay(50).ConfigureAwait(false);
+        }
     }
 
     private void Report(ServerEvent serverEvent)

@@ -33,4 +33,10 @@ public interface IMessageFramer
 
     /// <summary>The bytes to put on the wire so that a peer with the same framing reads <paramref name="payload"/> as one message.</summary>
     byte[] Encode(ArraySegment<byte> payload);
+
+    /// <summary>
+    /// Forgets what it learned about the unconsumed input: the caller took bytes out of it another way
+    /// (as raw bytes, to a file), so the next input does not start where the last one did.
+    /// </summary>
+    void Reset();
 }

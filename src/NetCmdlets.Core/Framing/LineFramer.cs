@@ -73,6 +73,8 @@ public sealed class LineFramer : IMessageFramer
         return true;
     }
 
+    public void Reset() => _searched = 0;
+
     public bool TryReadFinal(ArraySegment<byte> input, out ArraySegment<byte> message)
     {
         _searched = 0;

@@ -19,6 +19,10 @@ public sealed class RawFramer : IMessageFramer
 
     public bool TryReadFinal(ArraySegment<byte> input, out ArraySegment<byte> message) => TryRead(input, out message, out _);
 
+    public void Reset()
+    {
+    }
+
     public byte[] Encode(ArraySegment<byte> payload)
     {
         if (payload.Offset == 0 && payload.Count == payload.Array!.Length) return payload.Array;

@@ -91,7 +91,7 @@ internal sealed class ClientInbox
                 _start += consumed;
                 return payload;
             }
-            ArraySegment<byte>? chunk = await TakeChunkAsync(cancellationToken).ConfigureAwait(false);
+            ArraySegment<byte>? chunk = await TakeChunkAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
             if (chunk is null)
             {
                 if (_finished) return null;
@@ -109,9 +109,11 @@ internal sealed class ClientInbox
     /// Copies the bytes as they came to <paramref name="destination"/>, those already here first, until the
     /// end of the stream or <paramref name="limit"/> bytes; returns how many were copied.
     /// </summary>
-    public async Task<long> CopyToAsync(Stream destination, long limit, Action<long>? progress, CancellationToken cancellationToken)
+    public async Task<long> CopyToAsync(Stream destination, long limit, TimeSpan idleTimeout, Action<long>? progress, CancellationToken cancellationToken)
     {
         long copied = 0;
+        // Bytes the framer may have seen leave another way: it must look at what follows afresh.
+        _framer.Reset();
         int fromPending = (int)Math.Min(_end - _start, limit);
         if (fromPending > 0)
         {
@@ -122,11 +124,21 @@ internal sealed class ClientInbox
         }
         while (copied < limit)
         {
-            ArraySegment<byte>? next = await TakeChunkAsync(cancellationToken).ConfigureAwait(false);
+            // The idle limit is for each wait for more bytes: a slow but steady transfer goes on.
+            ArraySegment<byte>? next = await TakeChunkAsync(idleTimeout, cancellationToken).ConfigureAwait(false);
             if (next is null) break;
             ArraySegment<byte> chunk = next.Value;
             int take = (int)Math.Min(chunk.Count, limit - copied);
-            await destination.WriteAsync(chunk.Array!, chunk.Offset, take, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await destination.WriteAsync(chunk.Array!, chunk.Offset, take, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not written: the bytes stay for the next reader.
+                Append(chunk);
+                throw;
+            }
             copied += take;
             // What is past the limit stays for the next reader, exactly as it came.
             if (take < chunk.Count) Append(new ArraySegment<byte>(chunk.Array!, chunk.Offset + take, chunk.Count - take), returnToPool: false);
@@ -137,7 +149,8 @@ internal sealed class ClientInbox
     }
 
     /// <summary>The next chunk, or null at the end; the caller returns its array to the pool.</summary>
-    private async Task<ArraySegment<byte>?> TakeChunkAsync(CancellationToken cancellationToken)
+    /// <exception cref="TimeoutException">Nothing came within <paramref name="idleTimeout"/>.</exception>
+    private async Task<ArraySegment<byte>?> TakeChunkAsync(TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -158,7 +171,7 @@ internal sealed class ClientInbox
                 _readerWaiting ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
                 waiting = _readerWaiting.Task;
             }
-            if (!cancellationToken.CanBeCanceled)
+            if (!cancellationToken.CanBeCanceled && idleTimeout == Timeout.InfiniteTimeSpan)
             {
                 await waiting.ConfigureAwait(false);
                 continue;
@@ -166,7 +179,10 @@ internal sealed class ClientInbox
             var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)))
             {
-                await (await Task.WhenAny(waiting, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
+                Task idle = idleTimeout == Timeout.InfiniteTimeSpan ? cancelled.Task : Task.Delay(idleTimeout, cancellationToken);
+                Task first = await Task.WhenAny(waiting, cancelled.Task, idle).ConfigureAwait(false);
+                if (first == idle && !idle.IsCanceled) throw new TimeoutException();
+                await first.ConfigureAwait(false);
             }
         }
     }

@@ -90,8 +90,9 @@ internal sealed class SendQueue
             {
                 NetException error = Errors.FromStream(e, _peer, "Sending to");
                 foreach (PendingSend failed in batch) failed.Done.TrySetException(error);
-                lock (_gate) FailQueued(error);
+                // The connection ends first, so no send is accepted (and no second loop started) in between.
                 _failed(error);
+                lock (_gate) FailQueued(error);
                 return;
             }
         }

@@ -36,6 +36,33 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
+    /// Closes gracefully, but at once if the peer takes nothing of what is queued for <paramref name="stallLimit"/>:
+    /// a peer that has finished sending and never reads cannot hold the connection and its replies forever.
+    /// </summary>
+    public void CloseWhenSent(TimeSpan stallLimit)
+    {
+        Close();
+        if (State != TcpConnectionState.Closed) _ = AbortIfStalledAsync(stallLimit);
+    }
+
+    private async Task AbortIfStalledAsync(TimeSpan stallLimit)
+    {
+        long sent = BytesSent;
+        while (true)
+        {
+            await Task.Delay(stallLimit).ConfigureAwait(false);
+            if (State == TcpConnectionState.Closed) return;
+            long now = BytesSent;
+            if (now == sent)
+            {
+                Abort();
+                return;
+            }
+            sent = now;
+        }
+    }
+
+    /// <summary>
     /// Half-close: after what is queued, tells the peer that this side has finished sending (TCP FIN).
     /// Reading goes on until the peer closes its side too.
     /// </summary>

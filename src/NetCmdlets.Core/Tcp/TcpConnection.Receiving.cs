@@ -90,21 +90,18 @@ public sealed partial class TcpConnection
     public async Task<long> ReceiveToStreamAsync(Stream destination, long? length, TimeSpan idleTimeout, Action<long>? progress, CancellationToken cancellationToken)
     {
         StartReceiving();
-        long limit = length ?? long.MaxValue;
-        long copied = 0;
-        // The idle limit restarts with every chunk: a long transfer is fine, a stalled one is not.
-        while (copied < limit)
+        long copied;
+        try
         {
-            long before = copied;
-            long chunk = await WithTimeout(idleTimeout, cancellationToken, "No data",
-                token => _inbox!.CopyToAsync(destination, Math.Min(limit - copied, 1024 * 1024), p => progress?.Invoke(before + p), token)).ConfigureAwait(false);
-            if (chunk == 0)
-            {
-                Close();
-                break;
-            }
-            copied += chunk;
+            copied = await _inbox!.CopyToAsync(destination, length ?? long.MaxValue, idleTimeout, progress, cancellationToken).ConfigureAwait(false);
         }
+        catch (TimeoutException)
+        {
+            throw new NetException(NetErrorKind.ReceiveTimeout, RemoteEndPoint.ToString(),
+                $"No data from {RemoteEndPoint} within {idleTimeout.TotalSeconds:0.###} s.");
+        }
+        // Read to the end of what the peer sent: the conversation is over on this side too.
+        if (length is null || copied < length) Close();
         return copied;
     }
 
@@ -140,7 +137,8 @@ public sealed partial class TcpConnection
             _ when State == TcpConnectionState.Closed || stopping.IsCancellationRequested => _sendFailure,
             _ => Errors.FromStream(failure, RemoteEndPoint.ToString(), "Receiving from"),
         };
-        _peerClosed = true;
+        // Only a clean end is the peer's doing; otherwise the connection is being closed or aborted.
+        if (failure is null) _peerClosed = true;
         if (error is not null)
         {
             _server?.AddError();
@@ -159,7 +157,9 @@ public sealed partial class TcpConnection
     {
         Task taken = received.WaitForRoomAsync();
         SendQueue? sendQueue = _sends;
-        if (sendQueue is null) return taken;
+        // A server stops reading a peer that does not take its replies; a connection read on its own
+        // must go on reading while its own sends wait, or a peer that echoes would deadlock with it.
+        if (sendQueue is null || !_ownedByServer) return taken;
         Task sends = sendQueue.Budget.WaitForRoomAsync();
         if (sends.IsCompleted) return taken;
         return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);

@@ -142,6 +142,8 @@ public sealed partial class TcpConnection
 
     private void OnSendFailed(NetException error)
     {
+        // Closed or aborted on this side while a write was under way: that is the close, not a failure.
+        if (Volatile.Read(ref _closed) != 0) return;
         _sendFailure = error;
         _server?.AddError();
         Abort();

@@ -81,8 +81,13 @@ public static class TcpConnector
             Task finished = await Task.WhenAny(accept, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
             if (finished != accept)
             {
-                // Disposing the listener ends the accept; its failure is expected.
-                _ = accept.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+                // Disposing the listener ends the accept; its failure is expected, and a client that came
+                // at the last moment is let go.
+                _ = accept.ContinueWith(t =>
+                {
+                    if (t.Status == TaskStatus.RanToCompletion) t.Result.Dispose();
+                    return t.Exception;
+                }, TaskContinuationOptions.ExecuteSynchronously);
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new NetException(NetErrorKind.ConnectTimeout, bound.ToString(),
                     $"No client connected to {bound} within {timeout.TotalSeconds:0.###} s.");

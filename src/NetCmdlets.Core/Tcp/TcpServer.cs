@@ -36,6 +36,12 @@ public sealed class TcpServer : NetServer
 
     public override MessageFraming Framing => _options.Framing;
 
+    /// <summary>
+    /// How long a connection whose peer has finished sending may take nothing of its queued replies
+    /// before it is aborted (a peer that sends, half-closes and never reads).
+    /// </summary>
+    public TimeSpan SendStallLimit { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>For tests: runs on each accepted socket before its connection is set up, and may throw.</summary>
     internal Action<Socket>? AcceptedHook { get; set; }
 
@@ -72,7 +78,7 @@ public sealed class TcpServer : NetServer
         // (those still in a parallel handler hold the connection open, see TcpConnection.Hold).
         if (serverEvent.Kind == ServerEventKind.Closed)
         {
-            serverEvent.Connection!.Close();
+            serverEvent.Connection!.CloseWhenSent(SendStallLimit);
             _connections.TryRemove(serverEvent.Connection.Id, out _);
         }
         else if (serverEvent.Kind == ServerEventKind.Message)
@@ -89,13 +95,14 @@ public sealed class TcpServer : NetServer
         while (!_stopping.IsCancellationRequested)
         {
             Socket? client = null;
+            TcpConnection? connection = null;
             try
             {
                 client = await listener.AcceptAsync().ConfigureAwait(false);
                 AcceptedHook?.Invoke(client);
                 // Set-up is inside the try: a client reset while waiting in the backlog fails here
                 // (its endpoints cannot be read), and only that client is lost.
-                var connection = new TcpConnection(new SocketTransport(client), TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
+                connection = new TcpConnection(new SocketTransport(client), TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
                 client = null;
                 _connections[connection.Id] = connection;
                 Statistics.ConnectionOpened();
@@ -103,16 +110,20 @@ public sealed class TcpServer : NetServer
                 await Events.EnqueueAsync(ServerEvent.Opened(connection), _stopping.Token).ConfigureAwait(false);
                 _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
                 if (_stopping.IsCancellationRequested) connection.Abort();
+                connection = null;
                 backoff.Succeeded();
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
             {
+                // Stopped between accepting and handing the connection on: nobody else would close it.
                 client?.Dispose();
+                connection?.Abort();
                 return;
             }
             catch (Exception)
             {
                 client?.Dispose();
+                connection?.Abort();
                 // Out of descriptors, or a client gone before its set-up: count it and go on accepting,
                 // backing off so a lasting failure (EMFILE) does not spin a core.
                 Statistics.AddError();

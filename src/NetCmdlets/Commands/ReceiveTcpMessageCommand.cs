@@ -85,7 +85,16 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
         using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true))
         {
             var transfer = Connection.ReceiveToStreamAsync(file, length, ToTimeout(TimeoutSec), done => Interlocked.Exchange(ref written, done), StopToken);
-            written = WaitWithProgress(transfer, $"Receiving from {Connection.RemoteEndPoint} into {Path.GetFileName(path)}", () => (Interlocked.Read(ref written), length));
+            try
+            {
+                written = WaitWithProgress(transfer, $"Receiving from {Connection.RemoteEndPoint} into {Path.GetFileName(path)}", () => (Interlocked.Read(ref written), length));
+            }
+            finally
+            {
+                // Stopped: the transfer sees the same stop; let it end before its file closes, so the next
+                // reader of this connection is the only one.
+                Settle(transfer);
+            }
         }
         WriteVerbose($"Wrote {written} bytes from {Connection.RemoteEndPoint} to {path}.");
         if (length is not null && written < length)

@@ -210,7 +210,14 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         {
             total = file.Length;
             var transfer = connection.SendFromStreamAsync(file, ToTimeout(TimeoutSec), done => Interlocked.Exchange(ref sent, done), StopToken);
-            sent = WaitWithProgress(transfer, $"Sending {System.IO.Path.GetFileName(path)} to {connection.RemoteEndPoint}", () => (Interlocked.Read(ref sent), total));
+            try
+            {
+                sent = WaitWithProgress(transfer, $"Sending {System.IO.Path.GetFileName(path)} to {connection.RemoteEndPoint}", () => (Interlocked.Read(ref sent), total));
+            }
+            finally
+            {
+                Settle(transfer);
+            }
         }
         WriteVerbose($"Sent {sent} bytes of {path} to {connection.RemoteEndPoint}.");
         // The peer learns that the file is complete; its replies can still come back.

@@ -37,6 +37,7 @@ internal sealed class HandlerPipeline : IDisposable
     public IReadOnlyList<object> Invoke(object input)
     {
         _replies.Clear();
+        _interrupted = false;
         if (_pipeline is null)
         {
             _pipeline = s_shape.GetSteppablePipeline(CommandOrigin.Internal, new object[] { _handler, s_sink, _replies });

@@ -206,3 +206,37 @@ public class TcpServerDefenceTests
         client.Dispose();
     }
 }
+
+public class TcpServerStallTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    // A peer that sends, half-closes and never reads must not hold its connection and replies forever.
+    [Fact]
+    public async Task APeerThatFinishedAndNeverReads_IsDroppedOnceItsRepliesStall()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0)) { SendStallLimit = TimeSpan.FromMilliseconds(300) };
+        server.Start();
+        using var stop = new CancellationTokenSource();
+        Task echo = Task.Run(async () =>
+        {
+            byte[] big = new byte[1024 * 1024];
+            while (!stop.IsCancellationRequested)
+            {
+                ServerEvent next = await server.TakeEventAsync(stop.Token);
+                if (next.Kind == ServerEventKind.Message) _ = server.ReplyAsync(next.Message!, new[] { Outgoing.Raw(big) }).ContinueWith(t => t.Exception);
+            }
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.LocalEndPoint);
+        await client.SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("x\n", 20))), SocketFlags.None);
+        client.Shutdown(SocketShutdown.Send);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Statistics.ConnectionsTotal == 0 || server.Statistics.ConnectionsOpen > 0)
+        {
+            Assert.True(clock.Elapsed < Deadline, $"still open after {clock.Elapsed}: {server.Statistics.ConnectionsOpen}");
+            await Task.Delay(20);
+        }
+        stop.Cancel();
+    }
+}

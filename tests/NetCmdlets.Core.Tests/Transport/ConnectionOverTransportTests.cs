@@ -118,21 +118,54 @@ public class ConnectionOverTransportTests
     }
 
     [Fact]
-    public async Task QueuedReplies_PastTheBudget_PauseReading_UntilTheyAreWritten()
+    public void OnAServer_QueuedReplies_PastTheBudget_PauseReading_UntilTheyAreWritten()
     {
+        var transport = new FakeTransport();
+        using TcpConnection connection = new(transport, TcpConnectionRole.Server, MessageFraming.Raw, TextEncodings.Utf8);
+        transport.WritesAllowed.Reset();
+        _ = connection.SendRawAsync(new byte[TcpConnection.DefaultSendBudget + 1], CancellationToken.None);
+        var queue = new BoundedQueue<ServerEvent>(16);
+        _ = connection.ReceiveIntoAsync(queue, CancellationToken.None);
+        transport.PeerSends(new byte[] { 7 });
+        // Nothing is read while the replies wait past their budget.
+        Assert.False(queue.TryDequeue(out _, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        Assert.Equal(0, connection.BytesReceived);
+        transport.WritesAllowed.Set();
+        Assert.True(queue.TryDequeue(out ServerEvent next, Deadline, CancellationToken.None));
+        Assert.Equal(new byte[] { 7 }, next.Message!.Data);
+    }
+
+    [Fact]
+    public async Task OnItsOwn_AConnection_GoesOnReading_WhileItsOwnSendsWait()
+    {
+        // An echoing peer would deadlock with a client that stopped reading until its own large send was taken.
         var transport = new FakeTransport();
         using TcpConnection connection = Client(transport, MessageFraming.Raw);
         transport.WritesAllowed.Reset();
-        var big = new byte[TcpConnection.DefaultSendBudget + 1];
-        _ = connection.SendRawAsync(big, CancellationToken.None);
-        connection.StartReceiving();
+        Task sending = connection.SendRawAsync(new byte[TcpConnection.DefaultSendBudget + 1], CancellationToken.None);
         transport.PeerSends(new byte[] { 7 });
         var file = new MemoryStream();
-        // Nothing is read while the budget is exceeded.
-        await Assert.ThrowsAsync<NetException>(() => connection.ReceiveToStreamAsync(file, 1, TimeSpan.FromMilliseconds(200), null, CancellationToken.None));
-        Assert.Equal(0, connection.BytesReceived);
-        transport.WritesAllowed.Set();
         Assert.Equal(1, await connection.ReceiveToStreamAsync(file, 1, Deadline, null, CancellationToken.None));
+        transport.WritesAllowed.Set();
+        await sending.WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task BytesTakenAsAFile_LeaveTheFramerToLookAfresh_SoTheNextLinesStaySeparate()
+    {
+        var transport = new FakeTransport();
+        using TcpConnection connection = Client(transport);
+        connection.StartReceiving();
+        transport.PeerSends(Encoding.ASCII.GetBytes("abcdefgh"));
+        await WaitUntil(() => connection.BytesReceived == 8);
+        NetException timeout = await Assert.ThrowsAsync<NetException>(() => connection.ReceiveAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        Assert.Equal(NetErrorKind.ReceiveTimeout, timeout.Kind);
+        var file = new MemoryStream();
+        Assert.Equal(8, await connection.ReceiveToStreamAsync(file, 8, Deadline, null, CancellationToken.None));
+        Assert.Equal("abcdefgh", Encoding.ASCII.GetString(file.ToArray()));
+        transport.PeerSends(Encoding.ASCII.GetBytes("x\nyyyyyyyyyy\n"));
+        Assert.Equal("x", (await connection.ReceiveAsync(Deadline, CancellationToken.None))!.Text);
+        Assert.Equal("yyyyyyyyyy", (await connection.ReceiveAsync(Deadline, CancellationToken.None))!.Text);
     }
 
     [Fact]
