@@ -26,7 +26,9 @@ public sealed class SocketTransport : ConnectionTransport
         RemoteEndPoint = EndPoints.Normalize(socket.RemoteEndPoint);
         LocalEndPoint = EndPoints.Normalize(socket.LocalEndPoint);
         _stream = new NetworkStream(socket, ownsSocket: true);
+        InlineCompletions.Prefer(socket);
     }
+
 
     public override Stream Stream => _stream;
 

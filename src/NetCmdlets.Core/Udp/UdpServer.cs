@@ -57,6 +57,7 @@ public sealed class UdpServer : NetServer
             s.Bind(LocalEndPoint);
         });
         _socket = socket;
+        Transport.InlineCompletions.Prefer(socket);
         _ = ReceiveLoopAsync(socket);
     }
 
