@@ -668,7 +668,7 @@ function New-StreamSource {
     try {
         for ($written = 0L; $written -lt $Length; $written += $block.Length) {
             $random.NextBytes($block)
-            $file.Write($block, 0, [int][Math]::Min($block.Length, $Length - $written))
+            $file.Write($block, 0, [int][Math]::Min([long]$block.Length, $Length - $written))
         }
     }
     finally {

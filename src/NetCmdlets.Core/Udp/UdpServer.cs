@@ -45,7 +45,7 @@ public sealed class UdpServer : NetServer
     /// <summary>For tests: replaces the socket's receive, to make it fail.</summary>
     internal Func<Socket, ArraySegment<byte>, EndPoint, Task<SocketReceiveFromResult>>? ReceiveHook { get; set; }
 
-    /// <summary>Failed receives in a row so far; reset by a good one.</summary>
+    /// <summary>For tests: receives tried so far, good or failed.</summary>
     internal int ReceiveAttempts;
 
     /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
@@ -57,7 +57,6 @@ public sealed class UdpServer : NetServer
             s.Bind(LocalEndPoint);
         });
         _socket = socket;
-        Transport.InlineCompletions.Prefer(socket);
         _ = ReceiveLoopAsync(socket);
     }
 
