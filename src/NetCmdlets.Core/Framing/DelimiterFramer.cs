@@ -1,0 +1,89 @@
+using System;
+
+namespace NetCmdlets.Core.Framing;
+
+/// <summary>
+/// Messages end with a delimiter: any byte sequence (NUL, CRLF, "\r\n.\r\n"). Remembers how far it has
+/// searched, so a long message arriving in small pieces is scanned once.
+/// </summary>
+public sealed class DelimiterFramer : IMessageFramer
+{
+    private readonly byte[] _delimiter;
+    private int _searched;
+
+    public DelimiterFramer(byte[] delimiter, int maxMessageLength)
+    {
+        if (delimiter is null || delimiter.Length == 0) throw new ArgumentException("The delimiter must have at least one byte.", nameof(delimiter));
+        if (maxMessageLength < 1) throw new ArgumentOutOfRangeException(nameof(maxMessageLength));
+        _delimiter = (byte[])delimiter.Clone();
+        MaxMessageLength = maxMessageLength;
+    }
+
+    public int MaxMessageLength { get; }
+
+    public bool TryRead(ArraySegment<byte> input, out ArraySegment<byte> message, out int consumed)
+    {
+        if (_searched > input.Count) _searched = 0;
+        int at = IndexOfDelimiter(input, _searched);
+        if (at < 0)
+        {
+            // A delimiter may straddle the end: the next search starts where it could begin.
+            _searched = Math.Max(0, input.Count - (_delimiter.Length - 1));
+            if (input.Count - (_delimiter.Length - 1) > MaxMessageLength)
+                throw new FramingException($"Delimiter: no delimiter within the maximum message length of {MaxMessageLength} bytes.");
+            message = default;
+            consumed = 0;
+            return false;
+        }
+        _searched = 0;
+        if (at > MaxMessageLength)
+            throw new FramingException($"Delimiter: a message of {at} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+        message = new ArraySegment<byte>(input.Array!, input.Offset, at);
+        consumed = at + _delimiter.Length;
+        return true;
+    }
+
+    public bool TryReadFinal(ArraySegment<byte> input, out ArraySegment<byte> message)
+    {
+        _searched = 0;
+        // As with lines: what follows the last delimiter is a message too.
+        message = input;
+        if (input.Count > MaxMessageLength)
+            throw new FramingException($"Delimiter: a message of {input.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+        return input.Count > 0;
+    }
+
+    public void Reset() => _searched = 0;
+
+    public byte[] Encode(ArraySegment<byte> payload)
+    {
+        var framed = new byte[payload.Count + _delimiter.Length];
+        Buffer.BlockCopy(payload.Array!, payload.Offset, framed, 0, payload.Count);
+        Buffer.BlockCopy(_delimiter, 0, framed, payload.Count, _delimiter.Length);
+        return framed;
+    }
+
+    private int IndexOfDelimiter(ArraySegment<byte> input, int from)
+    {
+        byte[] array = input.Array!;
+        byte first = _delimiter[0];
+        int last = input.Count - _delimiter.Length;
+        for (int i = from; i <= last; i++)
+        {
+            int hit = Array.IndexOf(array, first, input.Offset + i, last - i + 1);
+            if (hit < 0) return -1;
+            i = hit - input.Offset;
+            if (Matches(array, hit)) return i;
+        }
+        return -1;
+    }
+
+    private bool Matches(byte[] array, int at)
+    {
+        for (int j = 1; j < _delimiter.Length; j++)
+        {
+            if (array[at + j] != _delimiter[j]) return false;
+        }
+        return true;
+    }
+}
