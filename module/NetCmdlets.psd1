@@ -19,6 +19,7 @@
         'Receive-TcpMessage'
         'Get-TcpConnection'
         'Close-TcpConnection'
+        'New-TcpFraming'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

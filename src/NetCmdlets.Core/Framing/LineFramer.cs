@@ -18,17 +18,25 @@ public sealed class LineFramer : IMessageFramer
 
     private readonly byte[] _lineFeed;
     private readonly byte[] _carriageReturn;
+    // What ends each line sent: LF, or CR LF for protocols that require it (SMTP, memcached, HTTP).
+    private readonly byte[] _ending;
 
     public LineFramer() : this(null, DefaultMaxMessageLength) { }
 
     /// <param name="encoding">Encoding of the text; null means UTF-8 (any ASCII-compatible encoding gives the same bytes).</param>
     /// <param name="maxMessageLength">Longest line, in bytes, without its terminator.</param>
-    public LineFramer(Encoding? encoding, int maxMessageLength)
+    public LineFramer(Encoding? encoding, int maxMessageLength) : this(encoding, maxMessageLength, crlf: false)
+    {
+    }
+
+    /// <param name="crlf">End the lines sent with CR LF instead of LF; any received line ending is accepted either way.</param>
+    public LineFramer(Encoding? encoding, int maxMessageLength, bool crlf)
     {
         if (maxMessageLength < 1) throw new ArgumentOutOfRangeException(nameof(maxMessageLength));
         encoding ??= TextEncodings.Utf8;
         _lineFeed = encoding.GetBytes("\n");
         _carriageReturn = encoding.GetBytes("\r");
+        _ending = crlf ? encoding.GetBytes("\r\n") : _lineFeed;
         MaxMessageLength = maxMessageLength;
     }
 
@@ -40,6 +48,7 @@ public sealed class LineFramer : IMessageFramer
     {
         _lineFeed = prototype._lineFeed;
         _carriageReturn = prototype._carriageReturn;
+        _ending = prototype._ending;
         MaxMessageLength = prototype.MaxMessageLength;
     }
 
@@ -92,9 +101,9 @@ public sealed class LineFramer : IMessageFramer
 
     public byte[] Encode(ArraySegment<byte> payload)
     {
-        var framed = new byte[payload.Count + _lineFeed.Length];
+        var framed = new byte[payload.Count + _ending.Length];
         Buffer.BlockCopy(payload.Array!, payload.Offset, framed, 0, payload.Count);
-        Buffer.BlockCopy(_lineFeed, 0, framed, payload.Count, _lineFeed.Length);
+        Buffer.BlockCopy(_ending, 0, framed, payload.Count, _ending.Length);
         return framed;
     }
 

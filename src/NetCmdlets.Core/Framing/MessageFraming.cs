@@ -18,7 +18,11 @@ public abstract class MessageFraming
 
     /// <summary>Lines ended by LF (a CR before it dropped) in <paramref name="encoding"/>.</summary>
     public static MessageFraming Lines(Encoding? encoding = null, int maxMessageLength = LineFramer.DefaultMaxMessageLength) =>
-        new LineFraming(encoding, maxMessageLength);
+        new LineFraming(encoding, maxMessageLength, crlf: false);
+
+    /// <summary>Lines ended by LF (a CR before it dropped) in <paramref name="encoding"/>, sent with CR LF (<paramref name="crlf"/>) or LF.</summary>
+    public static MessageFraming Lines(Encoding? encoding, int maxMessageLength, bool crlf) =>
+        new LineFraming(encoding, maxMessageLength, crlf);
 
     /// <summary>No framing: each chunk read is a message, and what is sent goes as it is.</summary>
     public static MessageFraming Raw { get; } = new RawFraming();
@@ -73,7 +77,7 @@ public abstract class MessageFraming
         // framer shares its terminator bytes.
         private readonly LineFramer _prototype;
 
-        public LineFraming(Encoding? encoding, int maxMessageLength) => _prototype = new LineFramer(encoding, maxMessageLength);
+        public LineFraming(Encoding? encoding, int maxMessageLength, bool crlf) => _prototype = new LineFramer(encoding, maxMessageLength, crlf);
 
         public override string Name => "Line";
 

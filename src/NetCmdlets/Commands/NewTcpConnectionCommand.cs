@@ -55,9 +55,34 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
     [Parameter]
     public SwitchParameter Raw { get; set; }
 
+    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, or an object from New-TcpFraming.</summary>
+    [Parameter]
+    [TcpFramingTransformation]
+    [ArgumentCompleter(typeof(TcpFramingCompleter))]
+    public TcpFraming? Framing { get; set; }
+
+    /// <summary>With lines: LF (the default) or CRLF at the end of each line sent; any ending is accepted when reading.</summary>
+    [Parameter]
+    [ValidateSet("LF", "CRLF", IgnoreCase = true)]
+    public string? LineEnding { get; set; }
+
+    /// <summary>Messages end with this string (in -Encoding) or these bytes; implies -Framing Delimiter.</summary>
+    [Parameter]
+    public object? Delimiter { get; set; }
+
+
     protected override void ProcessRecord()
     {
-        ConnectionOptions options = Raw ? ConnectionOptions.ForRaw(Encoding) : ConnectionOptions.ForLines(Encoding, MaxMessageLength);
+        ConnectionOptions options;
+        try
+        {
+            options = FramingArguments.Resolve(Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
+        }
+        catch (System.ArgumentException e)
+        {
+            ThrowTerminatingError(FramingArguments.Invalid(e, Framing));
+            return;
+        }
         TcpConnection connection;
         try
         {

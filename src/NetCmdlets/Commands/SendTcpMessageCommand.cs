@@ -99,6 +99,28 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostFile)]
     public SwitchParameter Raw { get; set; }
 
+    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, or an object from New-TcpFraming.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [TcpFramingTransformation]
+    [ArgumentCompleter(typeof(TcpFramingCompleter))]
+    public TcpFraming? Framing { get; set; }
+
+    /// <summary>With lines: LF (the default) or CRLF at the end of each line sent; any ending is accepted when reading.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [ValidateSet("LF", "CRLF", IgnoreCase = true)]
+    public string? LineEnding { get; set; }
+
+    /// <summary>Messages end with this string (in -Encoding) or these bytes; implies -Framing Delimiter.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    public object? Delimiter { get; set; }
+
+
     private bool OwnConnection => !ParameterSetName.StartsWith(ConnectionText, StringComparison.Ordinal);
 
     protected override void ProcessRecord()
@@ -147,7 +169,16 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         _connection = null;
         _target = target;
         _failed = false;
-        ConnectionOptions options = Raw ? ConnectionOptions.ForRaw(Encoding) : ConnectionOptions.ForLines(Encoding, MaxMessageLength);
+        ConnectionOptions options;
+        try
+        {
+            options = FramingArguments.Resolve(Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(FramingArguments.Invalid(e, Framing));
+            return null;
+        }
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));

@@ -1,0 +1,36 @@
+using System;
+using System.Management.Automation;
+using System.Text;
+using NetCmdlets.Core.Tcp;
+
+namespace NetCmdlets;
+
+/// <summary>Turns a TCP cmdlet's -Framing, -Raw, -LineEnding and -Delimiter into the options of its connections.</summary>
+internal static class FramingArguments
+{
+    /// <exception cref="ArgumentException">The choices contradict each other or a detail is missing.</exception>
+    public static ConnectionOptions Resolve(TcpFraming? framing, bool raw, string? lineEnding, object? delimiter, Encoding encoding, int maxMessageLength)
+    {
+        if (raw && framing is not null && framing.Kind != TcpFramingKind.Raw)
+            throw new ArgumentException($"-Raw and -Framing {framing.Kind} contradict each other: choose one.");
+        TcpFramingKind kind = raw ? TcpFramingKind.Raw : framing?.Kind ?? (delimiter is null ? TcpFramingKind.Line : TcpFramingKind.Delimiter);
+        var chosen = new TcpFraming(kind)
+        {
+            LineEnding = lineEnding ?? framing?.LineEnding ?? "LF",
+            Delimiter = delimiter ?? framing?.Delimiter,
+            PrefixLength = framing?.PrefixLength ?? 4,
+            LittleEndian = framing?.LittleEndian ?? false,
+            LengthIncludesPrefix = framing?.LengthIncludesPrefix ?? false,
+            Size = framing?.Size ?? 0,
+            MaxMessageLength = framing?.MaxMessageLength,
+        };
+        if (lineEnding is not null && kind != TcpFramingKind.Line)
+            throw new ArgumentException($"-LineEnding is for the Line framing, not {kind}.");
+        if (delimiter is not null && kind != TcpFramingKind.Delimiter)
+            throw new ArgumentException($"-Delimiter is for the Delimiter framing, not {kind}.");
+        return new ConnectionOptions { Encoding = encoding, Framing = chosen.Create(encoding, maxMessageLength) };
+    }
+
+    public static ErrorRecord Invalid(ArgumentException error, object? target) =>
+        new(error, "InvalidFraming", ErrorCategory.InvalidArgument, target);
+}
