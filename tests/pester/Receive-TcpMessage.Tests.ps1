@@ -250,3 +250,62 @@ Describe 'Messages and connections as data' {
         }
     }
 }
+
+Describe 'Replies of several messages' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+        # Answers each line with several lines, as Redis bulk replies and SMTP multi-line replies do.
+        $multiLine = @'
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); f = c.makefile("rb")
+for line in f:
+    cmd = line.strip().decode()
+    if cmd == "GET": c.sendall(b"$5\r\nhello\r\n")
+    elif cmd == "EHLO": c.sendall(b"250-one\r\n250-two\r\n250 last\r\n")
+    elif cmd == "LIST": c.sendall(b"a\r\nb\r\nc\r\n")
+    elif cmd == "QUIT": break
+c.close()
+'@
+    }
+    AfterEach { Close-TestTcpConnection }
+
+    It 'Send-TcpMessage -Receive -ReceiveCount 2 reads a two-line bulk reply; -Until a pattern reads to the last line of a multi-line reply' {
+        $peer = Start-PythonPeer $multiLine
+        try {
+            $connection = New-TcpConnection 127.0.0.1 $peer.Ready
+            (Send-TcpMessage -Connection $connection -Message 'GET' -Receive -ReceiveCount 2).Text | Should -Be '$5', 'hello'
+            (Send-TcpMessage -Connection $connection -Message 'EHLO' -Receive -Until '^\d{3} ').Text | Should -Be '250-one', '250-two', '250 last'
+            # A script block works as well, and lines after the match stay for the next read.
+            (Send-TcpMessage -Connection $connection -Message 'LIST' -Receive -Until { $_.Text -eq 'b' }).Text | Should -Be 'a', 'b'
+            (Receive-TcpMessage -Connection $connection).Text | Should -Be 'c'
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It 'Receive-TcpMessage -IdleSec ends a reply of unknown length when the peer goes quiet, with $? true' {
+        $peer = Start-PythonPeer $multiLine
+        try {
+            $connection = New-TcpConnection 127.0.0.1 $peer.Ready
+            Send-TcpMessage -Connection $connection -Message 'LIST'
+            $lines = @(Receive-TcpMessage -Connection $connection -IdleSec 0.3)
+            $ok = $?
+            $lines.Text | Should -Be 'a', 'b', 'c'
+            $ok | Should -BeTrue
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It '-Until that never matches before the peer closes is a ConnectionClosed error after the lines that came' {
+        $peer = Start-PythonPeer $multiLine
+        try {
+            $connection = New-TcpConnection 127.0.0.1 $peer.Ready
+            'LIST', 'QUIT' | Send-TcpMessage -Connection $connection
+            $lines = @(Receive-TcpMessage -Connection $connection -Until 'never' -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $lines.Text | Should -Be 'a', 'b', 'c'
+            Assert-NetError $failures[0] -Id ConnectionClosed -Category ConnectionError -TargetLike '127.0.0.1:*'
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+}

@@ -370,6 +370,34 @@ Describe 'Start-TcpServer' {
         }
     }
 
+    Context 'Conversations' {
+        It 'a handler can answer and close its own connection (QUIT): the answer still arrives, then the end' {
+            $job = Start-TcpServer -Port 0 -AsJob -Handler {
+                if ($_.Text -eq 'QUIT') { '221 Bye'; $_.Connection | Close-TcpConnection } else { '250 OK' }
+            }
+            try {
+                $client = New-TestTcpClient $job.Port
+                Send-TestLines $client 'HELO x', 'QUIT'
+                Read-TestLines $client 2 | Should -Be '250 OK', '221 Bye'
+                Get-TestTcpEnd $client | Should -Be 'closed'
+            }
+            finally { if ($client) { $client.Dispose() }; Remove-TestServerJob $job }
+        }
+
+        It 'keeps state per connection in $_.Connection.Items, apart for each client' {
+            $job = Start-TcpServer -Port 0 -AsJob -Handler { $_.Connection.Items['count'] += 1; "$($_.Connection.Items['count']) $($_.Text)" }
+            try {
+                $one = New-TestTcpClient $job.Port
+                $two = New-TestTcpClient $job.Port
+                Send-TestLines $one 'a', 'b'
+                Read-TestLines $one 2 | Should -Be '1 a', '2 b'
+                Send-TestLines $two 'c'
+                Read-TestLine $two | Should -Be '1 c'
+            }
+            finally { $one, $two | Where-Object { $_ } | ForEach-Object { $_.Dispose() }; Remove-TestServerJob $job }
+        }
+    }
+
     Context 'Stopping and freeing the port' {
         It '-Count stops after that many messages and frees the port' {
             $bg = Start-BackgroundCommand { Start-TcpServer -Port 0 -Count 3 }

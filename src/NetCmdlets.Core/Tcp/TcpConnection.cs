@@ -122,5 +122,14 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     /// <summary>Sends are queued or being written. Read under the lock.</summary>
     private bool SendsBusy => _sends?.Busy == true;
 
+    private System.Collections.Hashtable? _items;
+
+    /// <summary>
+    /// State that lives as long as the connection, for whoever serves it (a handler keeping where an SMTP
+    /// conversation or an HTTP request is); case-insensitive keys, made on first use.
+    /// </summary>
+    public System.Collections.Hashtable Items =>
+        _items ?? Interlocked.CompareExchange(ref _items, new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase), null) ?? _items!;
+
     public override string ToString() => $"#{Id} {LocalEndPoint} <-> {RemoteEndPoint}";
 }

@@ -25,6 +25,15 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int Count { get; set; } = 1;
 
+    /// <summary>Messages until one matches: a regular expression (on Text) or a script block ($_ the message); the match is emitted too.</summary>
+    [Parameter(ParameterSetName = MessageSet)]
+    public object? Until { get; set; }
+
+    /// <summary>Messages until the peer has been quiet this long, in seconds; the quiet is the normal end, not an error.</summary>
+    [Parameter(ParameterSetName = MessageSet)]
+    [ValidateRange(0.001, double.MaxValue)]
+    public double IdleSec { get; set; }
+
     /// <summary>Every message until the peer closes the connection; the close is the normal end, not an error.</summary>
     [Parameter(ParameterSetName = MessageSet)]
     public SwitchParameter UntilClosed { get; set; }
@@ -63,17 +72,24 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
 
     private void ReceiveMessages()
     {
-        for (int received = 0; UntilClosed || received < Count; received++)
+        if (UntilClosed)
         {
-            TcpMessage? message = UntilStopped(() => Connection.Receive(ToTimeout(TimeoutSec), StopToken));
-            if (message is null)
-            {
-                if (UntilClosed) return;
-                throw new NetException(NetErrorKind.ConnectionClosed, Connection.RemoteEndPoint.ToString(),
-                    $"{Connection.RemoteEndPoint} closed connection {Connection.Id} after {received} of {Count} message(s).");
-            }
-            WriteObject(message);
+            TcpMessage? message;
+            while ((message = UntilStopped(() => Connection.Receive(ToTimeout(TimeoutSec), StopToken))) is not null) WriteObject(message);
+            return;
         }
+        ReplyCondition condition;
+        try
+        {
+            condition = ReplyCondition.From(Count, Until, IdleSec);
+        }
+        catch (System.ArgumentException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidUntil", ErrorCategory.InvalidArgument, Until));
+            return;
+        }
+        bool countGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Count)) || (Until is null && IdleSec <= 0);
+        foreach (TcpMessage message in condition.Read(Connection, this, ToTimeout(TimeoutSec), countGiven)) WriteObject(message);
     }
 
     private void ReceiveFile()

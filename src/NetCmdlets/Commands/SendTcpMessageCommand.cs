@@ -70,6 +70,20 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter]
     public SwitchParameter Receive { get; set; }
 
+    /// <summary>With -Receive: how many messages make one reply (a Redis bulk reply is two lines, say).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ReceiveCount { get; set; } = 1;
+
+    /// <summary>With -Receive: the reply ends with the message that matches: a regular expression (on Text) or a script block ($_ the message).</summary>
+    [Parameter]
+    public object? Until { get; set; }
+
+    /// <summary>With -Receive: the reply ends once the peer has been quiet this long, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, double.MaxValue)]
+    public double IdleSec { get; set; }
+
     /// <summary>Emit an object for each message sent (with -Path: a summary of the transfer).</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -264,15 +278,34 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     /// <returns>False when the server closed the connection instead of replying.</returns>
     private bool ReceiveReply(TcpConnection connection)
     {
-        TcpMessage? reply = UntilStopped(() => connection.Receive(ToTimeout(TimeoutSec), StopToken));
-        if (reply is null)
+        bool countGiven = MyInvocation.BoundParameters.ContainsKey(nameof(ReceiveCount)) || (Until is null && IdleSec <= 0);
+        ReplyCondition condition;
+        try
         {
-            _failed = OwnConnection;
-            WriteNetError(new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(),
-                $"{connection.RemoteEndPoint} closed the connection before replying."));
+            condition = ReplyCondition.From(ReceiveCount, Until, IdleSec);
+        }
+        catch (ArgumentException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidUntil", ErrorCategory.InvalidArgument, Until));
             return false;
         }
-        WriteObject(reply);
+        int replies = 0;
+        try
+        {
+            foreach (TcpMessage reply in condition.Read(connection, this, ToTimeout(TimeoutSec), countGiven))
+            {
+                WriteObject(reply);
+                replies++;
+            }
+        }
+        catch (NetException e) when (e.Kind == NetErrorKind.ConnectionClosed)
+        {
+            _failed = OwnConnection;
+            WriteNetError(replies == 0
+                ? new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(), $"{connection.RemoteEndPoint} closed the connection before replying.")
+                : e);
+            return false;
+        }
         return true;
     }
 }

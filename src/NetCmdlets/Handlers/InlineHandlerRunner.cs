@@ -4,6 +4,7 @@ using System.Management.Automation;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
 
 namespace NetCmdlets.Handlers;
 
@@ -22,6 +23,21 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
     }
 
     public void Dispatch(NetMessage message)
+    {
+        // A handler that closes its own connection (QUIT) still gets its reply out: the close waits for it.
+        TcpConnection? connection = (message as TcpMessage)?.Connection;
+        connection?.Hold();
+        try
+        {
+            Handle(message);
+        }
+        finally
+        {
+            connection?.Release();
+        }
+    }
+
+    private void Handle(NetMessage message)
     {
         IReadOnlyList<object> output;
         try

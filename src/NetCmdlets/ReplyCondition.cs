@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
+
+namespace NetCmdlets;
+
+/// <summary>
+/// When a reply that spans several messages is complete: after a count, at the first message that
+/// matches -Until (a regular expression or a script block, the match included), or once the peer has
+/// been quiet for -IdleSec. Messages that arrive after are not lost: they stay on the connection.
+/// </summary>
+internal sealed class ReplyCondition
+{
+    private readonly Regex? _pattern;
+    private readonly ScriptBlock? _test;
+
+    private ReplyCondition(int count, object? until, double idleSec)
+    {
+        Count = count;
+        IdleSec = idleSec;
+        switch (until is PSObject wrapped ? wrapped.BaseObject : until)
+        {
+            case null:
+                break;
+            case ScriptBlock test:
+                _test = test;
+                break;
+            case Regex regex:
+                _pattern = regex;
+                break;
+            case string text:
+                _pattern = new Regex(text, RegexOptions.CultureInvariant);
+                break;
+            default:
+                throw new ArgumentException("-Until takes a regular expression (a string) or a script block.");
+        }
+    }
+
+    public int Count { get; }
+
+    public double IdleSec { get; }
+
+    public bool HasUntil => _pattern is not null || _test is not null;
+
+    /// <exception cref="ArgumentException">-Until is neither a regular expression nor a script block.</exception>
+    public static ReplyCondition From(int count, object? until, double idleSec) => new(count, until, idleSec);
+
+    /// <summary>
+    /// Reads the messages of one reply: until <see cref="Count"/> (when <paramref name="countGiven"/>), the
+    /// -Until match, or -IdleSec of quiet, whichever comes first.
+    /// </summary>
+    /// <exception cref="NetException">ReceiveTimeout; ConnectionClosed when the peer closes before a count or
+    /// match it was asked for; the connection's errors.</exception>
+    public IEnumerable<TcpMessage> Read(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout, bool countGiven)
+    {
+        TimeSpan wait = IdleSec > 0 ? TimeSpan.FromSeconds(IdleSec) : timeout;
+        for (int received = 0; !countGiven || received < Count; received++)
+        {
+            TcpMessage? message;
+            try
+            {
+                message = cmdlet.UntilStopped(() => connection.Receive(wait, cmdlet.StopToken));
+            }
+            catch (NetException e) when (e.Kind == NetErrorKind.ReceiveTimeout && IdleSec > 0)
+            {
+                // Quiet for -IdleSec: the reply is complete.
+                yield break;
+            }
+            if (message is null)
+            {
+                if (!countGiven && !HasUntil) yield break;
+                throw new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(),
+                    $"{connection.RemoteEndPoint} closed connection {connection.Id} after {received}{(countGiven ? $" of {Count}" : string.Empty)} message(s){(HasUntil ? ", before one matched -Until" : string.Empty)}.");
+            }
+            yield return message;
+            if (Matches(message)) yield break;
+        }
+    }
+
+    private bool Matches(TcpMessage message)
+    {
+        if (_pattern is not null) return _pattern.IsMatch(message.Text);
+        if (_test is null) return false;
+        var variables = new List<PSVariable> { new("_", message), new("PSItem", message) };
+        foreach (PSObject result in _test.InvokeWithContext(null, variables))
+        {
+            if (LanguagePrimitives.IsTrue(result)) return true;
+        }
+        return false;
+    }
+}
