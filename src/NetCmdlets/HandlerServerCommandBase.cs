@@ -58,20 +58,34 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
     private void StartJob()
     {
         var parameters = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        var scripts = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        var usingValues = new Hashtable(StringComparer.OrdinalIgnoreCase);
         foreach (DictionaryEntry entry in (IDictionary)MyInvocation.BoundParameters)
         {
             string name = (string)entry.Key;
             if (name is nameof(AsJob) or nameof(JobName) or nameof(JobOutputLimit) or nameof(Handler) or nameof(ArgumentList)) continue;
+            // Other script blocks (-OnConnect, -OnDisconnect) travel as text, with their $using: values, as the handler does.
+            if (entry.Value is ScriptBlock block)
+            {
+                PortableHandler portable = PortableHandler.From(block, ArgumentList, this);
+                scripts[name] = portable.Text;
+                foreach (DictionaryEntry value in portable.UsingValues) usingValues[value.Key] = value.Value;
+                continue;
+            }
             parameters[name] = entry.Value;
         }
         PortableHandler? handler = Handler is null ? null : PortableHandler.From(Handler, ArgumentList, this);
+        if (handler is not null)
+        {
+            foreach (DictionaryEntry value in handler.UsingValues) usingValues[value.Key] = value.Value;
+        }
         string command = MyInvocation.MyCommand.Name + " " + string.Join(" ", parameters.Keys.Cast<string>().Select(k => $"-{k} {parameters[k]}"))
             + (Handler is null ? "" : " -Handler {" + Handler + "}");
         var job = new NetServerJob(command.Trim(), JobName, JobOutputLimit);
         bool listening;
         try
         {
-            job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler);
+            job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler, scripts, usingValues);
             listening = UntilStopped(() => job.WaitUntilListening(JobStartLimit, StopToken));
         }
         catch

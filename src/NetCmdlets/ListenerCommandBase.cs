@@ -12,6 +12,7 @@ public abstract class ListenerCommandBase : NetCmdletBase
 {
     private NetServer? _server;
     private IHandlerRunner? _handler;
+    private ConnectionHooks? _hooks;
 
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateRange(0, 65535)]
@@ -67,7 +68,8 @@ public abstract class ListenerCommandBase : NetCmdletBase
         bool show = Port == 0 && SessionState.PSVariable.GetValue(NetServerJobMarker) is null;
         WriteInformation(started, show ? new[] { "Listening", "PSHOST" } : new[] { "Listening" });
         _handler = CreateHandlerRunner(_server);
-        new ServerPump(this, _server, _handler).Run(Count, ToTimeout(TimeoutSec));
+        _hooks = CreateConnectionHooks();
+        new ServerPump(this, _server, _handler, _hooks).Run(Count, ToTimeout(TimeoutSec));
     }
 
     /// <summary>A variable set in the runspace of a server job.</summary>
@@ -78,9 +80,13 @@ public abstract class ListenerCommandBase : NetCmdletBase
     /// <summary>What runs for each message; null when the cmdlet only emits them.</summary>
     private protected virtual IHandlerRunner? CreateHandlerRunner(NetServer server) => null;
 
+    /// <summary>What runs when a client connects or leaves (TCP); null when nothing does.</summary>
+    private protected virtual ConnectionHooks? CreateConnectionHooks() => null;
+
     protected override void ReleaseResources()
     {
         _handler?.Dispose();
+        _hooks?.Dispose();
         _server?.Dispose();
     }
 }

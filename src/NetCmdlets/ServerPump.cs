@@ -22,11 +22,14 @@ internal sealed class ServerPump
     private volatile bool _dispatching;
     private volatile bool _ended;
 
-    public ServerPump(NetCmdletBase cmdlet, NetServer server, IHandlerRunner? handler)
+    private readonly ConnectionHooks? _hooks;
+
+    public ServerPump(NetCmdletBase cmdlet, NetServer server, IHandlerRunner? handler, ConnectionHooks? hooks = null)
     {
         _cmdlet = cmdlet;
         _server = server;
         _handler = handler;
+        _hooks = hooks;
     }
 
     /// <param name="count">Stop after this many messages; 0 for no limit.</param>
@@ -111,9 +114,11 @@ internal sealed class ServerPump
         {
             case ServerEventKind.Opened:
                 _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} opened.");
+                _hooks?.Opened(serverEvent.Connection!);
                 break;
             case ServerEventKind.Closed:
                 ReportClosed(serverEvent);
+                _hooks?.Closed(serverEvent.Connection!, serverEvent.Error);
                 break;
             case ServerEventKind.Notice:
                 WriteNotice(serverEvent.Notice);

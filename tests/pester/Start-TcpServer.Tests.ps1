@@ -628,3 +628,51 @@ Describe 'Start-TcpServer' {
         }
     }
 }
+
+Describe 'Start-TcpServer -OnConnect and -OnDisconnect' {
+    BeforeAll { . (Join-Path $PSScriptRoot 'common.ps1') }
+    AfterEach { Remove-TestServerJob }
+
+    It 'greets on connect and tells why each connection ended' {
+        $bg = Start-BackgroundCommand {
+            Start-TcpServer -Port 0 -Count 2 -TimeoutSec 20 -OnConnect { "220 hello $($_.RemoteEndPoint.Port)" } -OnDisconnect { Write-Information "ended: $($_.Reason)" } -Handler { 'bye'; $_.Connection | Close-TcpConnection }
+        }
+        $client = $null
+        try {
+            $port = (Wait-Listening $bg).Port
+            $client = New-TestTcpClient $port
+            Read-TestLine $client | Should -Be "220 hello $($client.Client.LocalEndPoint.Port)"
+            Send-TestLines $client 'x'
+            Read-TestLine $client | Should -Be 'bye'
+            Get-TestTcpEnd $client | Should -Be 'closed'
+            $ended = { @($bg.PowerShell.Streams.Information | ForEach-Object { "$($_.MessageData)" }) -contains 'ended: Closed' }
+            Wait-TestCondition $ended | Should -BeTrue
+            # A second client brings the server to its -Count.
+            Send-TcpMessage -ComputerName 127.0.0.1 -Port $port -Message 'y'
+            $result = Wait-BackgroundCommand $bg
+            $result.Output.Text | Should -Be 'x', 'y'
+        }
+        finally { if ($client) { $client.Dispose() }; Stop-BackgroundCommand $bg }
+    }
+
+    It 'serves Python smtplib through examples/smtp-mock.ps1: greeting, EHLO, MAIL, RCPT, DATA with a dot-stuffed body, QUIT' {
+        $job = & (Join-Path $PSScriptRoot '../../examples/smtp-mock.ps1') -Seconds 30 -PassThru
+        $client = @'
+import smtplib, sys
+print("connecting", flush=True)
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+    s.sendmail("a@example.com", ["b@example.com"], "Subject: test\r\n\r\nHello from smtplib\r\n.a line with a leading dot\r\nbye\r\n")
+print("sent")
+'@
+        try {
+            $peer = Start-PythonPeer $client -Arguments "$($job.Port)"
+            Wait-PythonPeer $peer | Should -Be 'sent'
+            $lines = @($job | Receive-Job).Text
+            $lines | Should -Contain 'Hello from smtplib'
+            $lines | Should -Contain '..a line with a leading dot'
+            $lines | Should -Contain 'QUIT'
+            ($lines | Where-Object { $_ -like 'MAIL FROM:*' }) | Should -BeLike '*a@example.com*'
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+}

@@ -4,6 +4,7 @@ using NetCmdlets.Core;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Tcp;
+using NetCmdlets.Handlers;
 using NetCmdlets.Jobs;
 
 namespace NetCmdlets.Commands;
@@ -16,6 +17,17 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
+
+    /// <summary>Runs when a client connects, $_ the connection; what it outputs is sent to the client first (a greeting).</summary>
+    [Parameter]
+    public ScriptBlock? OnConnect { get; set; }
+
+    /// <summary>Runs when a connection ends, $_ a TcpDisconnect (Connection, Reason, Error).</summary>
+    [Parameter]
+    public ScriptBlock? OnDisconnect { get; set; }
+
+    private protected override ConnectionHooks? CreateConnectionHooks() =>
+        OnConnect is null && OnDisconnect is null ? null : new ConnectionHooks(OnConnect, OnDisconnect, ArgumentList, this);
 
     /// <summary>No framing: each chunk received is one message with its exact bytes, and replies go as they are.</summary>
     [Parameter]

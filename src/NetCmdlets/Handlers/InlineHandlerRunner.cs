@@ -78,7 +78,7 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
 
     public void Interrupt() => _pipeline.Interrupt();
 
-    private static bool IsFlowControl(Exception e) =>
+    internal static bool IsFlowControl(Exception e) =>
         e.GetType().Name is "ContinueException" or "BreakException" or "ExitException";
 
     public void Dispose() => _pipeline.Dispose();

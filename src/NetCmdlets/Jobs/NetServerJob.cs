@@ -17,10 +17,11 @@ namespace NetCmdlets.Jobs;
 public sealed class NetServerJob : Job2
 {
     private const string Script = @"
-param($__command, $__parameters, $__handlerText, $__using, $__arguments)
+param($__command, $__parameters, $__handlerText, $__using, $__arguments, $__scripts)
 $__netcmdlets_server_job = $true
 foreach ($__entry in $__using.GetEnumerator()) { Set-Variable -Name $__entry.Key -Value $__entry.Value }
 if ($__handlerText) { $__parameters['Handler'] = [scriptblock]::Create($__handlerText) }
+foreach ($__entry in $__scripts.GetEnumerator()) { $__parameters[$__entry.Key] = [scriptblock]::Create($__entry.Value) }
 if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
 & $__command @__parameters -InformationAction Continue";
 
@@ -71,7 +72,7 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
     public override string Location => LocalEndPoint?.ToString() ?? "localhost";
 
     /// <summary>Starts the server command in a new runspace with the module loaded.</summary>
-    internal void Begin(string modulePath, string commandName, Hashtable parameters, PortableHandler? handler)
+    internal void Begin(string modulePath, string commandName, Hashtable parameters, PortableHandler? handler, Hashtable scripts, Hashtable usingValues)
     {
         InitialSessionState sessionState = InitialSessionState.CreateDefault2();
         sessionState.ImportPSModule(new[] { modulePath });
@@ -83,8 +84,9 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
             .AddArgument(commandName)
             .AddArgument(parameters)
             .AddArgument(handler?.Text)
-            .AddArgument(handler?.UsingValues ?? new Hashtable())
-            .AddArgument(handler?.Arguments);
+            .AddArgument(usingValues)
+            .AddArgument(handler?.Arguments)
+            .AddArgument(scripts);
         _powerShell.Streams.Error = Error;
         _powerShell.Streams.Warning = Warning;
         _powerShell.Streams.Verbose = Verbose;

@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
+
+namespace NetCmdlets.Handlers;
+
+/// <summary>Why a connection ended, as -OnDisconnect sees it.</summary>
+public enum TcpDisconnectReason
+{
+    /// <summary>The peer closed it cleanly (or this side did).</summary>
+    Closed,
+    Reset,
+    TimedOut,
+    FramingError,
+    Error,
+}
+
+/// <summary>What -OnDisconnect gets as $_: the connection, why it ended, and the error if there was one.</summary>
+public sealed class TcpDisconnect
+{
+    internal TcpDisconnect(TcpConnection connection, NetException? error)
+    {
+        Connection = connection;
+        Error = error;
+        Reason = error?.Kind switch
+        {
+            null => TcpDisconnectReason.Closed,
+            NetErrorKind.ConnectionReset => TcpDisconnectReason.Reset,
+            NetErrorKind.ReceiveTimeout or NetErrorKind.SendTimeout => TcpDisconnectReason.TimedOut,
+            NetErrorKind.Framing => TcpDisconnectReason.FramingError,
+            _ => TcpDisconnectReason.Error,
+        };
+    }
+
+    public TcpConnection Connection { get; }
+
+    public TcpDisconnectReason Reason { get; }
+
+    public NetException? Error { get; }
+
+    public override string ToString() => $"{Connection}: {Reason}";
+}
+
+/// <summary>
+/// -OnConnect and -OnDisconnect of Start-TcpServer, run on the pipeline thread as the server's events
+/// come: -OnConnect's output is sent to the new client first (a greeting, a banner), before any reply.
+/// </summary>
+internal sealed class ConnectionHooks : IDisposable
+{
+    private readonly HandlerPipeline? _onConnect;
+    private readonly HandlerPipeline? _onDisconnect;
+    private readonly PSCmdlet _cmdlet;
+
+    public ConnectionHooks(ScriptBlock? onConnect, ScriptBlock? onDisconnect, object[] arguments, PSCmdlet cmdlet)
+    {
+        _cmdlet = cmdlet;
+        if (onConnect is not null) _onConnect = new HandlerPipeline(onConnect, arguments, cmdlet);
+        if (onDisconnect is not null) _onDisconnect = new HandlerPipeline(onDisconnect, arguments, cmdlet);
+    }
+
+    public void Opened(TcpConnection connection)
+    {
+        if (_onConnect is null) return;
+        // Held, so that a -OnConnect that closes the connection (a refusal banner) still gets its words out.
+        connection.Hold();
+        try
+        {
+            IReadOnlyList<object>? output = Run(_onConnect, connection);
+            if (output is { Count: > 0 }) _ = connection.SendAsync(ReplyEncoder.Encode(output, connection.Encoding), System.Threading.CancellationToken.None);
+        }
+        catch (NetException e)
+        {
+            _cmdlet.WriteError(ErrorRecords.From(e));
+        }
+        finally
+        {
+            connection.Release();
+        }
+    }
+
+    public void Closed(TcpConnection connection, NetException? error)
+    {
+        // Its output has nowhere to go: the connection is gone.
+        if (_onDisconnect is not null) _ = Run(_onDisconnect, new TcpDisconnect(connection, error));
+    }
+
+    public void Dispose()
+    {
+        _onConnect?.Dispose();
+        _onDisconnect?.Dispose();
+    }
+
+    private IReadOnlyList<object>? Run(HandlerPipeline pipeline, object input)
+    {
+        try
+        {
+            return pipeline.Invoke(input);
+        }
+        catch (RuntimeException e) when (e is not PipelineStoppedException)
+        {
+            _cmdlet.WriteError(ErrorRecords.HandlerFailed(e, input));
+            return null;
+        }
+        catch (Exception e) when (InlineHandlerRunner.IsFlowControl(e))
+        {
+            return null;
+        }
+    }
+}
