@@ -102,4 +102,9 @@ Describe 'examples' {
         $output | Should -BeLike '*Same content: True*'
         $output | Should -BeLike '*GET -> blue*'
     }
+
+    It 'examples/length-prefixed.ps1 runs as written and gets its replies' {
+        $replies = @(& (Join-Path $PSScriptRoot '../../examples/length-prefixed.ps1'))
+        $replies.Text | Should -Be '5:olleh', "9:senil`nowt", '0:'
+    }
 }

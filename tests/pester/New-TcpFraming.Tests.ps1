@@ -149,3 +149,40 @@ print(data.replace(b"\x00", b"|").replace(b"\n", b"/").decode())
         finally { $listener.Stop() }
     }
 }
+
+Describe 'CRLF lines for memcached-style data blocks' {
+    It 'stores and reads a value from a Python stand-in that accepts only CRLF-terminated lines' {
+        $standIn = @'
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); buf = b""; store = {}
+def line():
+    global buf
+    while b"\r\n" not in buf:
+        chunk = c.recv(4096)
+        if not chunk: raise SystemExit(0)
+        if b"\n" in chunk.replace(b"\r\n", b""): c.sendall(b"ERROR bare LF\r\n"); raise SystemExit(1)
+        buf += chunk
+    l, buf = buf.split(b"\r\n", 1); return l.decode()
+while True:
+    parts = line().split()
+    if parts[0] == "set":
+        store[parts[1]] = line(); c.sendall(b"STORED\r\n")
+    elif parts[0] == "get":
+        v = store.get(parts[1])
+        c.sendall((f"VALUE {parts[1]} 0 {len(v)}\r\n{v}\r\nEND\r\n" if v is not None else "END\r\n").encode())
+    elif parts[0] == "quit":
+        break
+'@
+        $peer = Start-PythonPeer $standIn
+        try {
+            $connection = New-TcpConnection 127.0.0.1 $peer.Ready -LineEnding CRLF
+            ('set greeting 0 0 5', 'hello' | Send-TcpMessage -Connection $connection)
+            (Receive-TcpMessage -Connection $connection).Text | Should -Be 'STORED'
+            (Send-TcpMessage -Connection $connection -Message 'get greeting' -Receive -Until '^END$').Text | Should -Be 'VALUE greeting 0 5', 'hello', 'END'
+            Send-TcpMessage -Connection $connection -Message 'quit'
+        }
+        finally { Stop-PythonPeer $peer; Close-TestTcpConnection }
+    }
+}
