@@ -85,7 +85,7 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
         bool listening;
         try
         {
-            job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler, scripts, usingValues);
+            job.Begin(ModuleManifestPath, MyInvocation.MyCommand.Name, parameters, handler, scripts, usingValues, ArgumentList);
             listening = UntilStopped(() => job.WaitUntilListening(JobStartLimit, StopToken));
         }
         catch

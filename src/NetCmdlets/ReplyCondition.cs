@@ -33,7 +33,8 @@ internal sealed class ReplyCondition
                 _pattern = regex;
                 break;
             case string text:
-                _pattern = new Regex(text, RegexOptions.CultureInvariant);
+                // As PowerShell's -match: case does not matter.
+                _pattern = new Regex(text, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
                 break;
             default:
                 throw new ArgumentException("-Until takes a regular expression (a string) or a script block.");
@@ -57,15 +58,17 @@ internal sealed class ReplyCondition
     /// match it was asked for; the connection's errors.</exception>
     public IEnumerable<TcpMessage> Read(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout, bool countGiven)
     {
-        TimeSpan wait = IdleSec > 0 ? TimeSpan.FromSeconds(IdleSec) : timeout;
+        TimeSpan idle = IdleSec > 0 ? TimeSpan.FromSeconds(IdleSec) : timeout;
         for (int received = 0; !countGiven || received < Count; received++)
         {
+            // The first message may take the whole -TimeoutSec; -IdleSec is the quiet between messages.
+            TimeSpan wait = received == 0 ? timeout : idle;
             TcpMessage? message;
             try
             {
                 message = cmdlet.UntilStopped(() => connection.Receive(wait, cmdlet.StopToken));
             }
-            catch (NetException e) when (e.Kind == NetErrorKind.ReceiveTimeout && IdleSec > 0)
+            catch (NetException e) when (e.Kind == NetErrorKind.ReceiveTimeout && IdleSec > 0 && received > 0)
             {
                 // Quiet for -IdleSec: the reply is complete.
                 yield break;

@@ -68,7 +68,9 @@ public sealed class TcpFraming
             case TcpFramingKind.Line:
                 return MessageFraming.Lines(encoding, max, crlf: string.Equals(LineEnding, "CRLF", StringComparison.OrdinalIgnoreCase));
             case TcpFramingKind.Delimiter:
-                return MessageFraming.Delimiter(DelimiterBytes(encoding), max);
+                // A text delimiter in UTF-16 or UTF-32 only counts where a character starts.
+                bool text = Unwrap(Delimiter) is string or char;
+                return MessageFraming.Delimiter(DelimiterBytes(encoding), max, text ? encoding.GetByteCount("\n") : 1);
             case TcpFramingKind.LengthPrefixed:
                 return MessageFraming.LengthPrefixed(PrefixLength, !LittleEndian, LengthIncludesPrefix, max);
             case TcpFramingKind.Fixed:
@@ -81,16 +83,29 @@ public sealed class TcpFraming
         }
     }
 
+    private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
+
     private byte[] DelimiterBytes(Encoding encoding)
     {
-        object? value = Delimiter is PSObject wrapped ? wrapped.BaseObject : Delimiter;
-        byte[]? bytes = value switch
+        object? value = Unwrap(Delimiter);
+        byte[]? bytes;
+        try
         {
-            byte[] raw => raw,
-            string text => encoding.GetBytes(text),
-            object[] items when items.Length > 0 => items.Select(i => LanguagePrimitives.ConvertTo<byte>(i)).ToArray(),
-            _ => null,
-        };
+            bytes = value switch
+            {
+                byte[] raw => raw,
+                string text => encoding.GetBytes(text),
+                char c => encoding.GetBytes(c.ToString()),
+                object[] items when items.Length > 0 => items.Select(i => LanguagePrimitives.ConvertTo<byte>(Unwrap(i))).ToArray(),
+                null => null,
+                // A single number: one byte (0 for NUL).
+                _ => new[] { LanguagePrimitives.ConvertTo<byte>(value) },
+            };
+        }
+        catch (PSInvalidCastException e)
+        {
+            throw new ArgumentException($"-Delimiter takes a string or bytes (0 to 255): {e.Message}", e);
+        }
         if (bytes is null || bytes.Length == 0)
             throw new ArgumentException("-Framing Delimiter needs the delimiter: -Delimiter \"`0\", -Delimiter \"`r`n.`r`n\", or bytes.");
         return bytes;
@@ -98,12 +113,14 @@ public sealed class TcpFraming
 
     private string DescribeDelimiter()
     {
-        object? value = Delimiter is PSObject wrapped ? wrapped.BaseObject : Delimiter;
+        object? value = Unwrap(Delimiter);
         return value switch
         {
             string text => string.Concat(text.Select(c => c < ' ' ? $"\\x{(int)c:X2}" : c.ToString())),
             byte[] bytes => BitConverter.ToString(bytes),
-            _ => "none",
+            object[] items => string.Join("-", items.Select(i => $"{Unwrap(i)}")),
+            null => "none",
+            _ => $"{value}",
         };
     }
 }

@@ -186,3 +186,58 @@ while True:
         finally { Stop-PythonPeer $peer; Close-TestTcpConnection }
     }
 }
+
+Describe 'Replies the framing cannot carry' {
+    It 'a reply too long for a 1-byte length prefix is a FramingError for that message; the server goes on' {
+        $framing = New-TcpFraming -Framing LengthPrefixed -PrefixLength 1
+        $bg = Start-BackgroundCommand -Parameters @{ Framing = $framing } {
+            param($Framing)
+            Start-TcpServer -Port 0 -Count 2 -Framing $Framing -Handler { if ($_.Text -eq 'long') { 'x' * 300 } else { "re:$($_.Text)" } }
+        }
+        try {
+            $port = (Wait-Listening $bg).Port
+            $connection = New-TcpConnection 127.0.0.1 $port -Framing $framing
+            Send-TcpMessage -Connection $connection -Message 'long'
+            (Send-TcpMessage -Connection $connection -Message 'short' -Receive).Text | Should -Be 're:short'
+            $result = Wait-BackgroundCommand $bg
+            $result.Failure | Should -BeNullOrEmpty
+            Assert-NetError $result.Errors[0] -Id FramingError -Category InvalidData -TargetLike '127.0.0.1:*'
+            "$($result.Errors[0])" | Should -BeLike '*does not fit a 1-byte length prefix*'
+        }
+        finally { Stop-BackgroundCommand $bg; Close-TestTcpConnection }
+    }
+
+    It 'Send-TcpMessage reports a message it cannot frame and sends the next ones' {
+        $listener = New-TestTcpListener
+        try {
+            $framing = New-TcpFraming -Framing Fixed -Size 2
+            'ab', 'toolong', 'cd' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port -Framing $framing -ErrorVariable failures -ErrorAction SilentlyContinue
+            $peer = Wait-TestAccept $listener
+            try { [Text.Encoding]::ASCII.GetString((Read-TestToEnd $peer)) | Should -Be 'abcd' } finally { $peer.Dispose() }
+            Assert-NetError $failures[0] -Id FramingError -Category InvalidData -TargetLike '127.0.0.1:*'
+        }
+        finally { $listener.Stop() }
+    }
+}
+
+Describe '-IdleSec and -Until details' {
+    It '-IdleSec waits -TimeoutSec for the first message of a slow reply, then ends at the quiet; -Until ignores case as -match does' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler { Start-Sleep -Milliseconds 700; 'first'; 'END' }
+        try {
+            $replies = @(Send-TcpMessage -ComputerName 127.0.0.1 -Port $job.Port -Message 'go' -IdleSec 0.3 -TimeoutSec 10)
+            $replies.Text | Should -Be 'first', 'END' -Because '-IdleSec implies -Receive and waits for a slow first reply'
+            (Send-TcpMessage -ComputerName 127.0.0.1 -Port $job.Port -Message 'go' -Until '^end$').Text | Should -Be 'first', 'END'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'a job passes -ArgumentList to -OnConnect even without a -Handler' {
+        $job = Start-TcpServer -Port 0 -AsJob -OnConnect { "hello [$($args[0])]" } -ArgumentList 'ARG'
+        try {
+            $client = New-TestTcpClient $job.Port
+            Read-TestLine $client | Should -Be 'hello [ARG]'
+            $client.Dispose()
+        }
+        finally { Remove-TestServerJob $job }
+    }
+}

@@ -9,13 +9,21 @@ namespace NetCmdlets.Core.Framing;
 public sealed class DelimiterFramer : IMessageFramer
 {
     private readonly byte[] _delimiter;
+    private readonly int _unit;
     private int _searched;
 
-    public DelimiterFramer(byte[] delimiter, int maxMessageLength)
+    public DelimiterFramer(byte[] delimiter, int maxMessageLength) : this(delimiter, maxMessageLength, 1)
+    {
+    }
+
+    /// <param name="unitSize">The text encoding's code unit (2 for UTF-16, 4 for UTF-32): a delimiter only counts where a character starts.</param>
+    public DelimiterFramer(byte[] delimiter, int maxMessageLength, int unitSize)
     {
         if (delimiter is null || delimiter.Length == 0) throw new ArgumentException("The delimiter must have at least one byte.", nameof(delimiter));
         if (maxMessageLength < 1) throw new ArgumentOutOfRangeException(nameof(maxMessageLength));
+        if (unitSize is not (1 or 2 or 4)) throw new ArgumentOutOfRangeException(nameof(unitSize));
         _delimiter = (byte[])delimiter.Clone();
+        _unit = unitSize;
         MaxMessageLength = maxMessageLength;
     }
 
@@ -27,8 +35,9 @@ public sealed class DelimiterFramer : IMessageFramer
         int at = IndexOfDelimiter(input, _searched);
         if (at < 0)
         {
-            // A delimiter may straddle the end: the next search starts where it could begin.
-            _searched = Math.Max(0, input.Count - (_delimiter.Length - 1));
+            // A delimiter may straddle the end: the next search starts where it could begin, on a unit boundary.
+            int next = Math.Max(0, input.Count - (_delimiter.Length - 1));
+            _searched = next - next % _unit;
             if (input.Count - (_delimiter.Length - 1) > MaxMessageLength)
                 throw new FramingException($"Delimiter: no delimiter within the maximum message length of {MaxMessageLength} bytes.");
             message = default;
@@ -73,7 +82,7 @@ public sealed class DelimiterFramer : IMessageFramer
             int hit = Array.IndexOf(array, first, input.Offset + i, last - i + 1);
             if (hit < 0) return -1;
             i = hit - input.Offset;
-            if (Matches(array, hit)) return i;
+            if (i % _unit == 0 && Matches(array, hit)) return i;
         }
         return -1;
     }

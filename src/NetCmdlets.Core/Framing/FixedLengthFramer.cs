@@ -41,7 +41,7 @@ public sealed class FixedLengthFramer : IMessageFramer
     public byte[] Encode(ArraySegment<byte> payload)
     {
         if (payload.Count != MaxMessageLength)
-            throw new ArgumentException($"A fixed-size message has {MaxMessageLength} bytes; this one has {payload.Count}.", nameof(payload));
+            throw new FramingException($"Fixed: a message has {MaxMessageLength} bytes; this one has {payload.Count}.");
         var copy = new byte[payload.Count];
         Buffer.BlockCopy(payload.Array!, payload.Offset, copy, 0, payload.Count);
         return copy;

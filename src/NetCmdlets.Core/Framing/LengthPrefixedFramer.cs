@@ -58,7 +58,7 @@ public sealed class LengthPrefixedFramer : IMessageFramer
     {
         ulong length = (ulong)payload.Count + (IncludesPrefix ? (ulong)PrefixLength : 0);
         if (PrefixLength < 8 && length >> (PrefixLength * 8) != 0)
-            throw new ArgumentException($"A payload of {payload.Count} bytes does not fit a {PrefixLength}-byte length prefix.", nameof(payload));
+            throw new FramingException($"LengthPrefixed: a message of {payload.Count} bytes does not fit a {PrefixLength}-byte length prefix.");
         var framed = new byte[PrefixLength + payload.Count];
         for (int i = 0; i < PrefixLength; i++)
         {

@@ -28,8 +28,9 @@ public abstract class MessageFraming
     public static MessageFraming Raw { get; } = new RawFraming();
 
     /// <summary>Messages end with <paramref name="delimiter"/> (any bytes: NUL, CRLF, "\r\n.\r\n").</summary>
-    public static MessageFraming Delimiter(byte[] delimiter, int maxMessageLength = LineFramer.DefaultMaxMessageLength) =>
-        new Made("Delimiter", new DelimiterFramer(delimiter, maxMessageLength), prototype => new DelimiterFramer(delimiter, maxMessageLength));
+    /// <param name="unitSize">For a delimiter that is text: the encoding's code unit (2 for UTF-16, 4 for UTF-32).</param>
+    public static MessageFraming Delimiter(byte[] delimiter, int maxMessageLength = LineFramer.DefaultMaxMessageLength, int unitSize = 1) =>
+        new Made("Delimiter", new DelimiterFramer(delimiter, maxMessageLength, unitSize), prototype => new DelimiterFramer(delimiter, maxMessageLength, unitSize));
 
     /// <summary>An unsigned length prefix of 1, 2, 4 or 8 bytes, then the payload; by default 4 bytes, big endian, the payload's length alone.</summary>
     public static MessageFraming LengthPrefixed(int prefixLength = 4, bool bigEndian = true, bool includesPrefix = false, int maxMessageLength = LineFramer.DefaultMaxMessageLength)

@@ -46,6 +46,8 @@ public sealed class OctetCountedFramer : IMessageFramer
 
     public byte[] Encode(ArraySegment<byte> payload)
     {
+        // RFC 6587 counts start at 1: an empty message has no octet-counted form.
+        if (payload.Count == 0) throw new FramingException("OctetCounted: an empty message cannot be sent (a length starts at 1).");
         byte[] count = Encoding.ASCII.GetBytes(payload.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ");
         var framed = new byte[count.Length + payload.Count];
         Buffer.BlockCopy(count, 0, framed, 0, count.Length);

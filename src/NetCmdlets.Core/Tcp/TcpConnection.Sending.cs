@@ -16,11 +16,25 @@ public sealed partial class TcpConnection
     /// <summary>Queues each item (payloads framed by this connection's framing, raw bytes as they are), in order.</summary>
     /// <returns>Completes once the network has taken the last one. Cancelling stops the wait, not the send.</returns>
     /// <exception cref="NetException">ConnectionClosed: the connection no longer takes sends.</exception>
+    /// <exception cref="NetException">ConnectionClosed; Framing when a payload cannot be framed (too long for its
+    /// length prefix, not the fixed size): then nothing of <paramref name="items"/> is queued.</exception>
     public Task SendAsync(IReadOnlyList<Outgoing> items, CancellationToken cancellationToken)
     {
+        // Framed first, all of them, so a payload the framing cannot carry sends none of its batch.
+        var wire = new byte[items.Count][];
+        for (int i = 0; i < items.Count; i++)
+        {
+            try
+            {
+                wire[i] = items[i].IsRaw ? items[i].Bytes : Framer.Encode(new ArraySegment<byte>(items[i].Bytes));
+            }
+            catch (FramingException e)
+            {
+                throw new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Cannot send to {RemoteEndPoint} on connection {Id}: {e.Message}", e);
+            }
+        }
         Task last = Task.CompletedTask;
-        foreach (Outgoing item in items)
-            last = Enqueue(item.IsRaw ? item.Bytes : Framer.Encode(new ArraySegment<byte>(item.Bytes)), item.IsRaw ? 0 : 1);
+        for (int i = 0; i < wire.Length; i++) last = Enqueue(wire[i], items[i].IsRaw ? 0 : 1);
         return cancellationToken.CanBeCanceled ? WaitAsync(last, cancellationToken) : last;
     }
 

@@ -126,10 +126,11 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
 
     /// <summary>
     /// State that lives as long as the connection, for whoever serves it (a handler keeping where an SMTP
-    /// conversation or an HTTP request is); case-insensitive keys, made on first use.
+    /// conversation or an HTTP request is); case-insensitive keys, made on first use, safe to write from
+    /// the threads of parallel handlers.
     /// </summary>
     public System.Collections.Hashtable Items =>
-        _items ?? Interlocked.CompareExchange(ref _items, new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase), null) ?? _items!;
+        _items ?? Interlocked.CompareExchange(ref _items, System.Collections.Hashtable.Synchronized(new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase)), null) ?? _items!;
 
     public override string ToString() => $"#{Id} {LocalEndPoint} <-> {RemoteEndPoint}";
 }

@@ -31,7 +31,7 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
 
     /// <summary>Messages until the peer has been quiet this long, in seconds; the quiet is the normal end, not an error.</summary>
     [Parameter(ParameterSetName = MessageSet)]
-    [ValidateRange(0.001, double.MaxValue)]
+    [ValidateRange(0.001, 2147483)]
     public double IdleSec { get; set; }
 
     /// <summary>Every message until the peer closes the connection; the close is the normal end, not an error.</summary>
@@ -72,6 +72,11 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
 
     private void ReceiveMessages()
     {
+        if (UntilClosed && (Until is not null || IdleSec > 0 || MyInvocation.BoundParameters.ContainsKey(nameof(Count))))
+        {
+            ThrowTerminatingError(new ErrorRecord(new System.ArgumentException("-UntilClosed reads to the end; it does not go with -Count, -Until or -IdleSec."),
+                "ConflictingParameters", ErrorCategory.InvalidArgument, null));
+        }
         if (UntilClosed)
         {
             TcpMessage? message;

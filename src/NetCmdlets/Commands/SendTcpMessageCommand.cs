@@ -81,7 +81,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
 
     /// <summary>With -Receive: the reply ends once the peer has been quiet this long, in seconds.</summary>
     [Parameter]
-    [ValidateRange(0.001, double.MaxValue)]
+    [ValidateRange(0.001, 2147483)]
     public double IdleSec { get; set; }
 
     /// <summary>Emit an object for each message sent (with -Path: a summary of the transfer).</summary>
@@ -137,6 +137,10 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
 
     private bool OwnConnection => !ParameterSetName.StartsWith(ConnectionText, StringComparison.Ordinal);
 
+    // -ReceiveCount, -Until and -IdleSec describe the replies to read: giving one asks for them.
+    private bool WantsReplies => Receive || MyInvocation.BoundParameters.ContainsKey(nameof(ReceiveCount))
+        || MyInvocation.BoundParameters.ContainsKey(nameof(Until)) || MyInvocation.BoundParameters.ContainsKey(nameof(IdleSec));
+
     protected override void ProcessRecord()
     {
         TcpConnection? connection = OwnConnection ? ConnectionFor(ComputerName, Port) : Connection;
@@ -162,7 +166,8 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         catch (NetException e)
         {
             // A connection of our own is gone: the rest of the piped input for it has nowhere to go.
-            _failed = OwnConnection;
+            // (A message its framing cannot carry leaves the connection as it was.)
+            _failed = OwnConnection && e.Kind != NetErrorKind.Framing;
             WriteNetError(e);
         }
         catch (InvalidOperationException e)
@@ -213,7 +218,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     {
         WaitForSend(connection, item);
         if (PassThru) WriteObject(new TcpMessage(payload, connection.Encoding, connection, MessageDirection.Sent));
-        return !Receive || ReceiveReply(connection);
+        return !WantsReplies || ReceiveReply(connection);
     }
 
     /// <summary>Waits, up to -TimeoutSec, until the network has taken the bytes: a peer that stops reading is an error, not a hang.</summary>
@@ -268,7 +273,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         // The peer learns that the file is complete; its replies can still come back.
         if (OwnConnection) connection.CloseSend();
         if (PassThru) WriteObject(new TcpTransfer(path, "Sent", sent, clock.Elapsed, connection.RemoteEndPoint, connection.Id));
-        if (Receive)
+        if (WantsReplies)
         {
             TcpMessage? reply;
             while ((reply = UntilStopped(() => connection.Receive(ToTimeout(TimeoutSec), StopToken))) is not null) WriteObject(reply);

@@ -72,7 +72,7 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
     public override string Location => LocalEndPoint?.ToString() ?? "localhost";
 
     /// <summary>Starts the server command in a new runspace with the module loaded.</summary>
-    internal void Begin(string modulePath, string commandName, Hashtable parameters, PortableHandler? handler, Hashtable scripts, Hashtable usingValues)
+    internal void Begin(string modulePath, string commandName, Hashtable parameters, PortableHandler? handler, Hashtable scripts, Hashtable usingValues, object[] arguments)
     {
         InitialSessionState sessionState = InitialSessionState.CreateDefault2();
         sessionState.ImportPSModule(new[] { modulePath });
@@ -85,7 +85,7 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
             .AddArgument(parameters)
             .AddArgument(handler?.Text)
             .AddArgument(usingValues)
-            .AddArgument(handler?.Arguments)
+            .AddArgument(arguments)
             .AddArgument(scripts);
         _powerShell.Streams.Error = Error;
         _powerShell.Streams.Warning = Warning;

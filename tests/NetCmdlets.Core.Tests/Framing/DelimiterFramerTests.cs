@@ -38,4 +38,14 @@ public class DelimiterFramerTests
         var messages = FramerHarness.ReadWhole(new DelimiterFramer(new byte[] { 0 }, 100), new byte[] { 1, 0, 2, 3 });
         Assert.Equal(new[] { new byte[] { 1 }, new byte[] { 2, 3 } }, messages);
     }
+
+    [Fact]
+    public void ATextDelimiterInUtf16_OnlyCountsWhereACharacterStarts()
+    {
+        var utf16 = new UnicodeEncoding(false, false);
+        // U+0A01 U+0100 holds the bytes 0A 00 at an odd offset: not a line feed.
+        byte[] stream = utf16.GetBytes("\u0A01\u0100x\nnext\n");
+        var messages = FramerHarness.ReadByteByByte(new DelimiterFramer(utf16.GetBytes("\n"), 100, 2), stream);
+        Assert.Equal(new[] { "\u0A01\u0100x", "next" }, messages.Select(m => utf16.GetString(m)));
+    }
 }

@@ -17,6 +17,6 @@ public class FixedLengthFramerTests
     public void ATruncatedLastMessage_IsAFramingError_AndAWrongSizeCannotBeSent()
     {
         Assert.Throws<FramingException>(() => FramerHarness.ReadWhole(new FixedLengthFramer(4), new byte[] { 1, 2, 3, 4, 5 }));
-        Assert.Throws<ArgumentException>(() => new FixedLengthFramer(4).Encode(new ArraySegment<byte>(new byte[3])));
+        Assert.Throws<FramingException>(() => new FixedLengthFramer(4).Encode(new ArraySegment<byte>(new byte[3])));
     }
 }

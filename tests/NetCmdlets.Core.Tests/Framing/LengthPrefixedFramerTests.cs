@@ -57,7 +57,7 @@ public class LengthPrefixedFramerTests
     [Fact]
     public void APayloadTooLongForItsPrefix_CannotBeEncoded()
     {
-        Assert.Throws<ArgumentException>(() => new LengthPrefixedFramer(1).Encode(new ArraySegment<byte>(new byte[256])));
+        Assert.Throws<FramingException>(() => new LengthPrefixedFramer(1).Encode(new ArraySegment<byte>(new byte[256])));
         Assert.Equal(256, new LengthPrefixedFramer(1).Encode(new ArraySegment<byte>(new byte[255])).Length);
     }
 }

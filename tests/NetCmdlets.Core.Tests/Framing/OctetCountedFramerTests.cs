@@ -45,4 +45,10 @@ public class OctetCountedFramerTests
         Assert.Throws<FramingException>(() => FramerHarness.ReadWhole(new OctetCountedFramer(), Encoding.ASCII.GetBytes("10 short")));
         Assert.Throws<FramingException>(() => FramerHarness.ReadWhole(new OctetCountedFramer(), Encoding.ASCII.GetBytes("12")));
     }
+
+    [Fact]
+    public void AnEmptyMessage_CannotBeSent_SinceCountsStartAtOne()
+    {
+        Assert.Throws<FramingException>(() => new OctetCountedFramer().Encode(new ArraySegment<byte>(Array.Empty<byte>())));
+    }
 }
