@@ -119,6 +119,24 @@ s.close()
     }
 }
 
+Describe 'Octet-counted syslog from logger' {
+    It 'receives what util-linux logger --tcp --octet-count sends, one message each' -Skip:(-not (Get-Command logger -CommandType Application -ErrorAction Ignore)) {
+        $bg = Start-BackgroundCommand { Start-TcpServer -Port 0 -Framing OctetCounted -Count 2 -TimeoutSec 20 }
+        try {
+            $port = (Wait-Listening $bg).Port
+            foreach ($text in 'first message', 'second message') {
+                & logger --tcp --octet-count --rfc5424 -n 127.0.0.1 -P $port -t netcmdlets-test $text
+                $LASTEXITCODE | Should -Be 0
+            }
+            $result = Wait-BackgroundCommand $bg
+            $result.Output | Should -HaveCount 2
+            $result.Output[0].Text | Should -Match '^<\d+>1 .* netcmdlets-test .*first message$'
+            $result.Output[1].Text | Should -BeLike '*second message'
+        }
+        finally { Stop-BackgroundCommand $bg }
+    }
+}
+
 Describe 'Delimiter framing and line endings' {
     It '-Delimiter "`0" cuts at NUL both ways, with a Python peer' {
         $job = Start-TcpServer -Port 0 -AsJob -Delimiter "`0" -Handler { "re:$($_.Text)" }
