@@ -307,6 +307,11 @@ $echoServers = [ordered]@{
         $child = Start-ChildPwsh -Name 'Start-TcpServer' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest)
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
     }
+    'Start-TcpServer -Handler -Framing LengthPrefixed' = {
+        $child = Start-ChildPwsh -Name 'Start-TcpServer -Framing LengthPrefixed' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-Framing', 'LengthPrefixed')
+        # The client sends 4-byte big-endian length-prefixed messages to this one.
+        $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1], 'lp'
+    }
     'Start-TcpServer -Handler -AsJob' = {
         $child = Start-ChildPwsh -Name 'Start-TcpServer -AsJob' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-AsJob')
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
@@ -354,12 +359,13 @@ function Measure-Echo {
                 }
                 continue
             }
-            $child, $port = $started
+            $child, $port, $framing = $started
+            if (-not $framing) { $framing = 'line' }
             foreach ($connections in $echoConnections) {
                 $cpuBefore = Get-TreeCpuSeconds $child.Process.Id
                 $client = Start-BenchTool -Name "echo-client $connections" -Arguments @(
                     'echo-client', '--host', '127.0.0.1', '--port', "$port", '--connections', "$connections",
-                    '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)", '--size', '64')
+                    '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)", '--size', '64', '--framing', $framing)
                 try {
                     $result = Receive-ChildJson $client -TimeoutSec ($settings.EchoSeconds + $settings.Warmup + 30)
                 }

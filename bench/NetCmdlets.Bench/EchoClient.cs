@@ -27,9 +27,14 @@ internal static class EchoClient
         int size = options.Int("size", 64);
         if (endPoint.Port == 0 || connections < 1 || seconds <= 0 || size < 1) throw new ArgumentException("--port, --connections, --seconds and --size must be positive");
 
+        // "line": size bytes ending in LF. "lp": a 4-byte big-endian length, then size - 4 bytes ending in
+        // LF (so a line echo server echoes it whole too).
+        bool lengthPrefixed = options.Text("framing", "line") == "lp";
+        if (lengthPrefixed && size < 6) throw new ArgumentException("--size must be at least 6 with --framing lp");
         byte[] line = new byte[size];
         line.AsSpan().Fill((byte)'x');
         line[size - 1] = (byte)'\n';
+        if (lengthPrefixed) System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(line, size - 4);
 
         var sockets = new List<Socket>();
         var counts = new long[connections * Stride];
@@ -124,9 +129,9 @@ internal static class EchoClient
                 if (read == 0) throw new InvalidOperationException("the server closed the connection");
                 received += read;
             }
-            // One line is outstanding, so exactly one line must come back.
-            if (received != line.Length || reply[line.Length - 1] != (byte)'\n')
-                throw new InvalidOperationException($"expected one {line.Length}-byte line back, got {received} bytes");
+            // One message is outstanding, so exactly that message must come back (its length prefix too).
+            if (received != line.Length || reply[line.Length - 1] != (byte)'\n' || reply[3] != line[3])
+                throw new InvalidOperationException($"expected one {line.Length}-byte message back, got {received} bytes");
             Volatile.Write(ref counts[slot], counts[slot] + 1);
         }
     }

@@ -10,7 +10,7 @@ public sealed class Options
 {
     private static readonly HashSet<string> s_known = new(StringComparer.Ordinal)
     {
-        "host", "port", "connections", "seconds", "warmup", "size", "count", "concurrency", "hold-seconds", "timeout-sec", "inline-completions",
+        "host", "port", "connections", "seconds", "warmup", "size", "count", "concurrency", "hold-seconds", "timeout-sec", "inline-completions", "framing",
     };
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
@@ -34,6 +34,8 @@ public sealed class Options
     public int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
     public double Double(string name, double fallback) => double.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    public string Text(string name, string fallback) => Get(name, fallback);
 
     private string Get(string name, string fallback) => _values.TryGetValue(name, out string? value) ? value : fallback;
 }
