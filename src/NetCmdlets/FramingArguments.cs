@@ -31,6 +31,17 @@ internal static class FramingArguments
         return new ConnectionOptions { Encoding = encoding, Framing = chosen.Create(encoding, maxMessageLength) };
     }
 
-    public static ErrorRecord Invalid(ArgumentException error, object? target) =>
-        new(error, "InvalidFraming", ErrorCategory.InvalidArgument, target);
+    /// <summary>As <see cref="Resolve(TcpFraming?, bool, string?, object?, Encoding, int)"/>; a contradiction ends <paramref name="cmdlet"/> with InvalidFraming.</summary>
+    public static ConnectionOptions Resolve(Cmdlet cmdlet, TcpFraming? framing, bool raw, string? lineEnding, object? delimiter, Encoding encoding, int maxMessageLength)
+    {
+        try
+        {
+            return Resolve(framing, raw, lineEnding, delimiter, encoding, maxMessageLength);
+        }
+        catch (ArgumentException e)
+        {
+            cmdlet.ThrowTerminatingError(new ErrorRecord(e, "InvalidFraming", ErrorCategory.InvalidArgument, framing));
+            throw;
+        }
+    }
 }

@@ -50,6 +50,10 @@ internal sealed class ReplyCondition
     /// <exception cref="ArgumentException">-Until is neither a regular expression nor a script block.</exception>
     public static ReplyCondition From(int count, object? until, double idleSec) => new(count, until, idleSec);
 
+    /// <summary>Every message until the peer closes; the close is the normal end (-UntilClosed, the replies to a file).</summary>
+    public static IEnumerable<TcpMessage> ReadToEnd(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout) =>
+        new ReplyCondition(1, null, 0).Read(connection, cmdlet, timeout, countGiven: false);
+
     /// <summary>
     /// Reads the messages of one reply: until <see cref="Count"/> (when <paramref name="countGiven"/>), the
     /// -Until match, or -IdleSec of quiet, whichever comes first.

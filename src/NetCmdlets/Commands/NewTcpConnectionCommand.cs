@@ -73,16 +73,7 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
 
     protected override void ProcessRecord()
     {
-        ConnectionOptions options;
-        try
-        {
-            options = FramingArguments.Resolve(Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        }
-        catch (System.ArgumentException e)
-        {
-            ThrowTerminatingError(FramingArguments.Invalid(e, Framing));
-            return;
-        }
+        ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
         TcpConnection connection;
         try
         {

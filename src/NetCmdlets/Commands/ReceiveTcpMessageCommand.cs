@@ -79,8 +79,7 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
         }
         if (UntilClosed)
         {
-            TcpMessage? message;
-            while ((message = UntilStopped(() => Connection.Receive(ToTimeout(TimeoutSec), StopToken))) is not null) WriteObject(message);
+            foreach (TcpMessage message in ReplyCondition.ReadToEnd(Connection, this, ToTimeout(TimeoutSec))) WriteObject(message);
             return;
         }
         ReplyCondition condition;

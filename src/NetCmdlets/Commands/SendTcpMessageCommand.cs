@@ -188,16 +188,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         _connection = null;
         _target = target;
         _failed = false;
-        ConnectionOptions options;
-        try
-        {
-            options = FramingArguments.Resolve(Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        }
-        catch (ArgumentException e)
-        {
-            ThrowTerminatingError(FramingArguments.Invalid(e, Framing));
-            return null;
-        }
+        ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));
@@ -275,8 +266,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         if (PassThru) WriteObject(new TcpTransfer(path, "Sent", sent, clock.Elapsed, connection.RemoteEndPoint, connection.Id));
         if (WantsReplies)
         {
-            TcpMessage? reply;
-            while ((reply = UntilStopped(() => connection.Receive(ToTimeout(TimeoutSec), StopToken))) is not null) WriteObject(reply);
+            foreach (TcpMessage reply in ReplyCondition.ReadToEnd(connection, this, ToTimeout(TimeoutSec))) WriteObject(reply);
         }
     }
 

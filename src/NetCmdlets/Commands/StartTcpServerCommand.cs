@@ -48,18 +48,6 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public object? Delimiter { get; set; }
 
-    protected override NetServer CreateServer(IPEndPoint localEndPoint)
-    {
-        ConnectionOptions options;
-        try
-        {
-            options = FramingArguments.Resolve(Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        }
-        catch (System.ArgumentException e)
-        {
-            ThrowTerminatingError(FramingArguments.Invalid(e, Framing));
-            throw;
-        }
-        return new TcpServer(localEndPoint, options);
-    }
+    protected override NetServer CreateServer(IPEndPoint localEndPoint) =>
+        new TcpServer(localEndPoint, FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength));
 }
