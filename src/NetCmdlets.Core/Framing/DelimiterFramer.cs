@@ -66,10 +66,7 @@ public sealed class DelimiterFramer : IMessageFramer
 
     public byte[] Encode(ArraySegment<byte> payload)
     {
-        var framed = new byte[payload.Count + _delimiter.Length];
-        Buffer.BlockCopy(payload.Array!, payload.Offset, framed, 0, payload.Count);
-        Buffer.BlockCopy(_delimiter, 0, framed, payload.Count, _delimiter.Length);
-        return framed;
+        return FrameBytes.Join(Array.Empty<byte>(), payload, _delimiter);
     }
 
     private int IndexOfDelimiter(ArraySegment<byte> input, int from)
@@ -82,17 +79,8 @@ public sealed class DelimiterFramer : IMessageFramer
             int hit = Array.IndexOf(array, first, input.Offset + i, last - i + 1);
             if (hit < 0) return -1;
             i = hit - input.Offset;
-            if (i % _unit == 0 && Matches(array, hit)) return i;
+            if (i % _unit == 0 && FrameBytes.Matches(array, hit, _delimiter)) return i;
         }
         return -1;
-    }
-
-    private bool Matches(byte[] array, int at)
-    {
-        for (int j = 1; j < _delimiter.Length; j++)
-        {
-            if (array[at + j] != _delimiter[j]) return false;
-        }
-        return true;
     }
 }

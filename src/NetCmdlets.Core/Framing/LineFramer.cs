@@ -101,10 +101,7 @@ public sealed class LineFramer : IMessageFramer
 
     public byte[] Encode(ArraySegment<byte> payload)
     {
-        var framed = new byte[payload.Count + _ending.Length];
-        Buffer.BlockCopy(payload.Array!, payload.Offset, framed, 0, payload.Count);
-        Buffer.BlockCopy(_ending, 0, framed, payload.Count, _ending.Length);
-        return framed;
+        return FrameBytes.Join(Array.Empty<byte>(), payload, _ending);
     }
 
     private int IndexOfTerminator(ArraySegment<byte> input, int from)
@@ -121,7 +118,7 @@ public sealed class LineFramer : IMessageFramer
         for (int i = from; i + unit <= input.Count; i += unit)
         {
             BytesExamined += unit;
-            if (Matches(array, input.Offset + i, _lineFeed)) return i;
+            if (FrameBytes.Matches(array, input.Offset + i, _lineFeed)) return i;
         }
         return -1;
     }
@@ -129,17 +126,8 @@ public sealed class LineFramer : IMessageFramer
     private ArraySegment<byte> TrimCarriageReturn(ArraySegment<byte> line)
     {
         int cr = _carriageReturn.Length;
-        if (line.Count >= cr && Matches(line.Array!, line.Offset + line.Count - cr, _carriageReturn))
+        if (line.Count >= cr && FrameBytes.Matches(line.Array!, line.Offset + line.Count - cr, _carriageReturn))
             return new ArraySegment<byte>(line.Array!, line.Offset, line.Count - cr);
         return line;
-    }
-
-    private static bool Matches(byte[] array, int at, byte[] pattern)
-    {
-        for (int i = 0; i < pattern.Length; i++)
-        {
-            if (array[at + i] != pattern[i]) return false;
-        }
-        return true;
     }
 }

@@ -49,10 +49,7 @@ public sealed class OctetCountedFramer : IMessageFramer
         // RFC 6587 counts start at 1: an empty message has no octet-counted form.
         if (payload.Count == 0) throw new FramingException("OctetCounted: an empty message cannot be sent (a length starts at 1).");
         byte[] count = Encoding.ASCII.GetBytes(payload.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ");
-        var framed = new byte[count.Length + payload.Count];
-        Buffer.BlockCopy(count, 0, framed, 0, count.Length);
-        Buffer.BlockCopy(payload.Array!, payload.Offset, framed, count.Length, payload.Count);
-        return framed;
+        return FrameBytes.Join(count, payload, Array.Empty<byte>());
     }
 
     /// <returns>False when the count is not complete yet.</returns>
