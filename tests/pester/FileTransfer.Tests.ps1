@@ -133,6 +133,7 @@ c.close(); print(h.hexdigest())
             (Receive-TcpMessage -Connection $connection).Text | Should -Be 'HEADER'
             $summary = Receive-TcpMessage -Connection $connection -OutFile $out -Length 6
             $summary.Bytes | Should -Be 6
+            ($summary | Out-String) | Should -BeLike '*Direction*Bytes*Seconds*MB/s*Received*'
             [IO.File]::ReadAllBytes($out) -join ',' | Should -Be '98,111,100,121,13,10' -Because 'the CR before the LF is kept'
             $connection.State | Should -Be 'Open'
         }

@@ -9,6 +9,7 @@ Describe 'New-TcpFraming' {
         $framing = New-TcpFraming -Framing LengthPrefixed -PrefixLength 2 -LittleEndian -LengthIncludesPrefix
         $framing.Kind | Should -Be 'LengthPrefixed'
         "$framing" | Should -Be 'LengthPrefixed (2 bytes, little endian, counting itself)'
+        ($framing | Out-String) | Should -BeLike '*Framing*MaxMessageLength*LengthPrefixed (2 bytes, little endian, counting itself)*'
     }
 
     It 'refuses a framing that lacks what it needs, with InvalidFraming' {
