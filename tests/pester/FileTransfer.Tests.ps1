@@ -170,6 +170,29 @@ Describe 'New-TcpConnection -Listen' {
         }
     }
 
+    It 'waits for a Python client and reads what it sends, to its close' {
+        $bg = $null
+        try {
+            $bg = Start-BackgroundCommand {
+                $c = New-TcpConnection -Listen -Port 0 -TimeoutSec 30 -InformationAction Continue
+                Receive-TcpMessage -Connection $c -UntilClosed
+            }
+            $port = (Wait-Listening $bg).Port
+            $peer = Start-PythonPeer @'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+s.sendall(b"from python\r\nsecond\n"); s.close()
+'@ -Arguments "$port"
+            $null = Wait-PythonPeer $peer
+            $result = Wait-BackgroundCommand $bg
+            $result.Errors | Should -BeNullOrEmpty
+            $result.Output.Text | Should -Be 'from python', 'second'
+            $result.Output[0].Connection.Role | Should -Be 'Server'
+        }
+        finally { Stop-PythonPeer $peer; Stop-BackgroundCommand $bg }
+    }
+
     It 'ConnectTimeout when no client comes within -TimeoutSec, and the port is free again' {
         $port = Get-UnusedTcpPort
         New-TcpConnection -Listen -Port $port -TimeoutSec 0.3 -ErrorVariable failures -ErrorAction SilentlyContinue
