@@ -312,6 +312,11 @@ $echoServers = [ordered]@{
         # The client sends 4-byte big-endian length-prefixed messages to this one.
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1], 'lp'
     }
+    'Start-TcpServer -Handler -Framing Json' = {
+        $child = Start-ChildPwsh -Name 'Start-TcpServer -Framing Json' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-Framing', 'Json')
+        # The client sends one 64-byte JSON object per line; the handler echoes the parsed object.
+        $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1], 'json'
+    }
     'Start-TcpServer -Handler -AsJob' = {
         $child = Start-ChildPwsh -Name 'Start-TcpServer -AsJob' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-AsJob')
         $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]

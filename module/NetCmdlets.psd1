@@ -12,6 +12,7 @@
     CmdletsToExport      = @(
         'Start-TcpServer'
         'Send-TcpMessage'
+        'Set-TcpConnection'
         'Send-UdpDatagram'
         'Receive-UdpDatagram'
         'Start-UdpServer'

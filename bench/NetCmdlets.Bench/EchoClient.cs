@@ -29,12 +29,21 @@ internal static class EchoClient
 
         // "line": size bytes ending in LF. "lp": a 4-byte big-endian length, then size - 4 bytes ending in
         // LF (so a line echo server echoes it whole too).
-        bool lengthPrefixed = options.Text("framing", "line") == "lp";
+        // "json": one compact JSON object of size bytes with its LF, {"id":1,"text":"xx...x"}, which a
+        // JSON echo (parse, then convert back) returns byte for byte.
+        string framing = options.Text("framing", "line");
+        bool lengthPrefixed = framing == "lp";
         if (lengthPrefixed && size < 6) throw new ArgumentException("--size must be at least 6 with --framing lp");
+        if (framing == "json" && size < 20) throw new ArgumentException("--size must be at least 20 with --framing json");
         byte[] line = new byte[size];
         line.AsSpan().Fill((byte)'x');
         line[size - 1] = (byte)'\n';
         if (lengthPrefixed) System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(line, size - 4);
+        if (framing == "json")
+        {
+            System.Text.Encoding.ASCII.GetBytes("{\"id\":1,\"text\":\"").CopyTo(line, 0);
+            System.Text.Encoding.ASCII.GetBytes("\"}\n").CopyTo(line, size - 3);
+        }
 
         var sockets = new List<Socket>();
         var counts = new long[connections * Stride];

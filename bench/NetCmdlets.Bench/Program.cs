@@ -11,7 +11,7 @@ public static class Program
 {
     private const string Usage = @"usage: NetCmdlets.Bench <command> [options]
   echo-client  --host 127.0.0.1 --port P [--connections 1] [--seconds 5] [--warmup 1] [--size 64]
-               [--inline-completions 1] [--framing line|lp]
+               [--inline-completions 1] [--framing line|lp|json]
   echo-server  [--port 0]                       prints the port, runs until stdin closes
   idle-clients --port P [--count 10000] [--concurrency 256] [--hold-seconds 0 (until stdin closes)]
   udp-send     --port P [--count 200000] [--size 64]

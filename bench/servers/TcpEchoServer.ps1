@@ -13,18 +13,20 @@ param(
     [switch] $AsJob,
     [int] $ThrottleLimit = 1,
     [int] $MaxSeconds = 600,
-    # Line (the default) or LengthPrefixed: the same echo in another framing.
+    # Line (the default), LengthPrefixed, or Json: the same echo in another framing (with Json, the
+    # object parsed from each line is converted back).
     [string] $Framing = 'Line'
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
+$handler = if ($Framing -eq 'Json') { { $_ } } else { { $_.Text } }
 
 if ($AsJob) {
-    $job = Start-TcpServer -Port 0 -Framing $Framing -Handler { $_.Text } -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -AsJob
+    $job = Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -AsJob
     [Console]::Out.WriteLine("Listening on TCP 127.0.0.1:$($job.Port)")
     $null = $job | Wait-Job -Timeout ($MaxSeconds + 10)
 }
 else {
     # -InformationAction Continue shows the 'Listening' record, port included, on stdout.
-    Start-TcpServer -Port 0 -Framing $Framing -Handler { $_.Text } -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -InformationAction Continue | Out-Null
+    Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -InformationAction Continue | Out-Null
 }

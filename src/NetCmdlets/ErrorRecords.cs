@@ -19,7 +19,8 @@ internal static class ErrorRecords
             NetErrorKind.AddressNotAvailable => ("AddressNotAvailable", ErrorCategory.InvalidArgument),
             NetErrorKind.ConnectionReset => ("ConnectionReset", ErrorCategory.ConnectionError),
             NetErrorKind.ConnectionClosed => ("ConnectionClosed", ErrorCategory.ConnectionError),
-            NetErrorKind.Framing => ("FramingError", ErrorCategory.InvalidData),
+            // The framing and the rule broken, so a script can tell a too-long line from a bad length prefix.
+            NetErrorKind.Framing => (error.InnerException is Core.Framing.FramingException framing ? framing.ErrorId : "FramingError", ErrorCategory.InvalidData),
             _ => ("SocketError", ErrorCategory.ConnectionError),
         };
         return new ErrorRecord(error, id, category, error.Target);

@@ -22,6 +22,7 @@ internal static class FramingArguments
             LittleEndian = framing?.LittleEndian ?? false,
             LengthIncludesPrefix = framing?.LengthIncludesPrefix ?? false,
             Size = framing?.Size ?? 0,
+            Depth = framing?.Depth ?? 10,
             MaxMessageLength = framing?.MaxMessageLength,
         };
         if (lineEnding is not null && kind != TcpFramingKind.Line)

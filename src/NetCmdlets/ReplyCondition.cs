@@ -51,7 +51,7 @@ internal sealed class ReplyCondition
     public static ReplyCondition From(int count, object? until, double idleSec) => new(count, until, idleSec);
 
     /// <summary>Every message until the peer closes; the close is the normal end (-UntilClosed, the replies to a file).</summary>
-    public static IEnumerable<TcpMessage> ReadToEnd(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout) =>
+    public static IEnumerable<object> ReadToEnd(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout) =>
         new ReplyCondition(1, null, 0).Read(connection, cmdlet, timeout, countGiven: false);
 
     /// <summary>
@@ -59,8 +59,9 @@ internal sealed class ReplyCondition
     /// -Until match, or -IdleSec of quiet, whichever comes first.
     /// </summary>
     /// <exception cref="NetException">ReceiveTimeout; ConnectionClosed when the peer closes before a count or
-    /// match it was asked for; the connection's errors.</exception>
-    public IEnumerable<TcpMessage> Read(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout, bool countGiven)
+    /// match it was asked for; the connection's errors; Framing for a JSON line that is not JSON.</exception>
+    /// <returns>What to emit for each message: the message, or the value of a JSON line (none for a line holding null).</returns>
+    public IEnumerable<object> Read(TcpConnection connection, NetCmdletBase cmdlet, TimeSpan timeout, bool countGiven)
     {
         TimeSpan idle = IdleSec > 0 ? TimeSpan.FromSeconds(IdleSec) : timeout;
         for (int received = 0; !countGiven || received < Count; received++)
@@ -83,16 +84,18 @@ internal sealed class ReplyCondition
                 throw new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(),
                     $"{connection.RemoteEndPoint} closed connection {connection.Id} after {received}{(countGiven ? $" of {Count}" : string.Empty)} message(s){(HasUntil ? ", before one matched -Until" : string.Empty)}.");
             }
-            yield return message;
-            if (Matches(message)) yield break;
+            object? output = JsonValues.PresentOrFail(message);
+            if (output is not null) yield return output;
+            if (Matches(message, output)) yield break;
         }
     }
 
-    private bool Matches(TcpMessage message)
+    /// <param name="output">What is emitted for the message, which a script block sees as $_.</param>
+    private bool Matches(TcpMessage message, object? output)
     {
         if (_pattern is not null) return _pattern.IsMatch(message.Text);
         if (_test is null) return false;
-        var variables = new List<PSVariable> { new("_", message), new("PSItem", message) };
+        var variables = new List<PSVariable> { new("_", output), new("PSItem", output) };
         foreach (PSObject result in _test.InvokeWithContext(null, variables))
         {
             if (LanguagePrimitives.IsTrue(result)) return true;

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
 using NetCmdlets.Handlers;
 
 namespace NetCmdlets;
@@ -52,11 +53,18 @@ internal sealed class ServerPump
                 if (!_cmdlet.UntilStopped(() => _server.TryTakeEvent(out next, Timeout.InfiniteTimeSpan, waits.Token))) break;
                 if (next.Kind == ServerEventKind.Message)
                 {
+                    NetMessage message = next.Message!;
+                    if (!TryPresent(message, out object? output)) continue;
                     // Written before the handler runs, so a downstream Select-Object -First sees it even if the handler fails.
-                    _cmdlet.WriteObject(next.Message);
-                    received++;
+                    // (A JSON line holding null, or nothing, carries no value: nothing to write or handle.)
+                    if (output is not null)
+                    {
+                        _cmdlet.WriteObject(output);
+                        received++;
+                    }
                     // The time may have run out while the message went down the pipeline.
-                    if (_handler is not null && !timeUp.IsCancellationRequested) Dispatch(next.Message!);
+                    if (_handler is not null && output is not null && !timeUp.IsCancellationRequested) Dispatch(message, output);
+                    else (message as TcpMessage)?.Connection.MessageHandled();
                 }
                 else
                 {
@@ -82,12 +90,38 @@ internal sealed class ServerPump
         ReportDropped();
     }
 
-    private void Dispatch(NetMessage message)
+    /// <summary>
+    /// The object to write for a message: the message, or the value of a JSON line. A line that is not
+    /// JSON ends its connection instead (its Closed event reports the error), and so do the lines after it.
+    /// </summary>
+    private static bool TryPresent(NetMessage message, out object? output)
+    {
+        output = null;
+        var tcp = message as TcpMessage;
+        if (tcp?.Connection.FramingFailed == true)
+        {
+            tcp.Connection.MessageHandled();
+            return false;
+        }
+        try
+        {
+            output = JsonValues.Present(message);
+            return true;
+        }
+        catch (Core.Framing.FramingException e)
+        {
+            tcp!.Connection.FailFraming(e);
+            tcp.Connection.MessageHandled();
+            return false;
+        }
+    }
+
+    private void Dispatch(NetMessage message, object input)
     {
         _dispatching = true;
         try
         {
-            _cmdlet.UntilStopped(() => _handler!.Dispatch(message));
+            _cmdlet.UntilStopped(() => _handler!.Dispatch(message, input));
         }
         finally
         {
@@ -115,6 +149,8 @@ internal sealed class ServerPump
             case ServerEventKind.Opened:
                 _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} opened.");
                 _hooks?.Opened(serverEvent.Connection!);
+                // -OnConnect has had its say (it may have switched the framing): the connection may cut its first message.
+                serverEvent.Connection!.MessageHandled();
                 break;
             case ServerEventKind.Closed:
                 ReportClosed(serverEvent);

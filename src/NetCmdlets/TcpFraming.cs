@@ -18,6 +18,9 @@ public enum TcpFramingKind
     Fixed,
     OctetCounted,
     Raw,
+
+    /// <summary>JSON lines: objects go out as compact JSON, one per line, and come back as ConvertFrom-Json makes them.</summary>
+    Json,
 }
 
 /// <summary>
@@ -46,6 +49,9 @@ public sealed class TcpFraming
     /// <summary>Fixed: the size of every message.</summary>
     public int Size { get; set; }
 
+    /// <summary>Json: levels of nested objects converted when sending, as ConvertTo-Json -Depth.</summary>
+    public int Depth { get; set; } = 10;
+
     /// <summary>When set, overrides the cmdlet's -MaxMessageLength.</summary>
     public int? MaxMessageLength { get; set; }
 
@@ -55,6 +61,7 @@ public sealed class TcpFraming
         TcpFramingKind.Delimiter => $"Delimiter ({DescribeDelimiter()})",
         TcpFramingKind.LengthPrefixed => $"LengthPrefixed ({PrefixLength} bytes, {(LittleEndian ? "little" : "big")} endian{(LengthIncludesPrefix ? ", counting itself" : string.Empty)})",
         TcpFramingKind.Fixed => $"Fixed ({Size} bytes)",
+        TcpFramingKind.Json => $"Json (depth {Depth})",
         _ => Kind.ToString(),
     };
 
@@ -78,6 +85,8 @@ public sealed class TcpFraming
                 return MessageFraming.Fixed(Size);
             case TcpFramingKind.OctetCounted:
                 return MessageFraming.OctetCounted(max);
+            case TcpFramingKind.Json:
+                return MessageFraming.JsonLines(encoding, max, Depth);
             default:
                 return MessageFraming.Raw;
         }
@@ -125,7 +134,7 @@ public sealed class TcpFraming
     }
 }
 
-/// <summary>Lets -Framing take a name (Line, Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw) or a TcpFraming object.</summary>
+/// <summary>Lets -Framing take a name (Line, Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json) or a TcpFraming object.</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class TcpFramingTransformationAttribute : ArgumentTransformationAttribute
 {

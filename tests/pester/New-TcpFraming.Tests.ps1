@@ -91,7 +91,7 @@ for _ in range(2):
             $reply = Send-TcpMessage -ComputerName 127.0.0.1 -Port $port -Framing LengthPrefixed -Message 'hi' -Receive
             $reply.Text | Should -Be 'ok'
             $result = Wait-BackgroundCommand $bg
-            Assert-NetError $result.Errors[0] -Id FramingError -Category InvalidData -TargetLike '127.0.0.1:*'
+            Assert-NetError $result.Errors[0] -Id 'FramingError.LengthPrefixed.MessageTooLong' -Category InvalidData -TargetLike '127.0.0.1:*'
             "$($result.Errors[0])" | Should -BeLike '*LengthPrefixed*exceeds the maximum*'
         }
         finally { Stop-BackgroundCommand $bg }
@@ -220,7 +220,7 @@ Describe 'Replies the framing cannot carry' {
             (Send-TcpMessage -Connection $connection -Message 'short' -Receive).Text | Should -Be 're:short'
             $result = Wait-BackgroundCommand $bg
             $result.Failure | Should -BeNullOrEmpty
-            Assert-NetError $result.Errors[0] -Id FramingError -Category InvalidData -TargetLike '127.0.0.1:*'
+            Assert-NetError $result.Errors[0] -Id 'FramingError.LengthPrefixed.CannotFrame' -Category InvalidData -TargetLike '127.0.0.1:*'
             "$($result.Errors[0])" | Should -BeLike '*does not fit a 1-byte length prefix*'
         }
         finally { Stop-BackgroundCommand $bg; Close-TestTcpConnection }
@@ -233,7 +233,7 @@ Describe 'Replies the framing cannot carry' {
             'ab', 'toolong', 'cd' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port -Framing $framing -ErrorVariable failures -ErrorAction SilentlyContinue
             $peer = Wait-TestAccept $listener
             try { [Text.Encoding]::ASCII.GetString((Read-TestToEnd $peer)) | Should -Be 'abcd' } finally { $peer.Dispose() }
-            Assert-NetError $failures[0] -Id FramingError -Category InvalidData -TargetLike '127.0.0.1:*'
+            Assert-NetError $failures[0] -Id 'FramingError.Fixed.CannotFrame' -Category InvalidData -TargetLike '127.0.0.1:*'
         }
         finally { $listener.Stop() }
     }

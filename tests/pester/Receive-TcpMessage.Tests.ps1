@@ -131,7 +131,7 @@ Describe 'Receive-TcpMessage' {
             $succeeded | Should -BeFalse
             $out | Should -BeNullOrEmpty
             $failures | Should -HaveCount 1
-            Assert-NetError $failures[0] -Id 'FramingError' -Category InvalidData -TargetLike "127.0.0.1:$port"
+            Assert-NetError $failures[0] -Id 'FramingError.Line.MessageTooLong' -Category InvalidData -TargetLike "127.0.0.1:$port"
             $connection.State | Should -Be 'Closed'
         }
 

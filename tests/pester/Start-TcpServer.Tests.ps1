@@ -169,7 +169,7 @@ Describe 'Start-TcpServer' {
                 $result.Failure | Should -BeNullOrEmpty
                 $result.Output.Text | Should -Be @('ok-1', 'ok-2')
                 $result.Errors | Should -HaveCount 1
-                Assert-NetError $result.Errors[0] -Id 'FramingError' -Category InvalidData -TargetLike $bad.Client.LocalEndPoint.ToString()
+                Assert-NetError $result.Errors[0] -Id 'FramingError.Line.MessageTooLong' -Category InvalidData -TargetLike $bad.Client.LocalEndPoint.ToString()
             }
             finally {
                 if ($bad) { $bad.Dispose() }

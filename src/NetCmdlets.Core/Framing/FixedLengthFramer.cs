@@ -31,7 +31,7 @@ public sealed class FixedLengthFramer : IMessageFramer
     {
         message = default;
         if (input.Count == 0) return false;
-        throw new FramingException($"Fixed: the stream ended after {input.Count} of a message's {MaxMessageLength} bytes.");
+        throw new FramingException("Fixed", FramingRule.Truncated, $"Fixed: the stream ended after {input.Count} of a message's {MaxMessageLength} bytes.");
     }
 
     public void Reset()
@@ -41,7 +41,7 @@ public sealed class FixedLengthFramer : IMessageFramer
     public byte[] Encode(ArraySegment<byte> payload)
     {
         if (payload.Count != MaxMessageLength)
-            throw new FramingException($"Fixed: a message has {MaxMessageLength} bytes; this one has {payload.Count}.");
+            throw new FramingException("Fixed", FramingRule.CannotFrame, $"Fixed: a message has {MaxMessageLength} bytes; this one has {payload.Count}.");
         var copy = new byte[payload.Count];
         Buffer.BlockCopy(payload.Array!, payload.Offset, copy, 0, payload.Count);
         return copy;

@@ -2,8 +2,39 @@ using System;
 
 namespace NetCmdlets.Core.Framing;
 
+/// <summary>Which rule of a framing some bytes broke; with the framing's name it makes the error id (FramingError.LengthPrefixed.MessageTooLong).</summary>
+public enum FramingRule
+{
+    /// <summary>A message longer than the maximum, or that much data without its end (a line feed, a delimiter).</summary>
+    MessageTooLong,
+
+    /// <summary>The stream ended inside a message.</summary>
+    Truncated,
+
+    /// <summary>A length prefix or count that no valid message has (not digits, shorter than its own prefix).</summary>
+    InvalidLength,
+
+    /// <summary>A payload to send that the framing cannot carry (too long for its prefix, not the fixed size).</summary>
+    CannotFrame,
+
+    /// <summary>A JSON line that is not valid JSON.</summary>
+    InvalidJson,
+}
+
 /// <summary>Bytes break the framing's rules: received ones (a message too long, a broken prefix), or a payload it cannot frame for sending.</summary>
 public sealed class FramingException : Exception
 {
-    public FramingException(string message) : base(message) { }
+    public FramingException(string framing, FramingRule rule, string message, Exception? inner = null) : base(message, inner)
+    {
+        Framing = framing;
+        Rule = rule;
+    }
+
+    /// <summary>The framing's name, as users choose it (Line, LengthPrefixed, Json).</summary>
+    public string Framing { get; }
+
+    public FramingRule Rule { get; }
+
+    /// <summary>The error id that names the framing and the rule: FramingError.Line.MessageTooLong.</summary>
+    public string ErrorId => $"FramingError.{Framing}.{Rule}";
 }

@@ -45,9 +45,9 @@ public sealed class LengthPrefixedFramer : IMessageFramer
         message = default;
         if (input.Count == 0) return false;
         if (input.Count < PrefixLength)
-            throw new FramingException($"LengthPrefixed: the stream ended inside a {PrefixLength}-byte length prefix ({input.Count} byte(s) of it).");
+            throw new FramingException("LengthPrefixed", FramingRule.Truncated, $"LengthPrefixed: the stream ended inside a {PrefixLength}-byte length prefix ({input.Count} byte(s) of it).");
         int payload = PayloadLength(input);
-        throw new FramingException($"LengthPrefixed: the stream ended after {input.Count - PrefixLength} of {payload} payload bytes.");
+        throw new FramingException("LengthPrefixed", FramingRule.Truncated, $"LengthPrefixed: the stream ended after {input.Count - PrefixLength} of {payload} payload bytes.");
     }
 
     public void Reset()
@@ -58,7 +58,7 @@ public sealed class LengthPrefixedFramer : IMessageFramer
     {
         ulong length = (ulong)payload.Count + (IncludesPrefix ? (ulong)PrefixLength : 0);
         if (PrefixLength < 8 && length >> (PrefixLength * 8) != 0)
-            throw new FramingException($"LengthPrefixed: a message of {payload.Count} bytes does not fit a {PrefixLength}-byte length prefix.");
+            throw new FramingException("LengthPrefixed", FramingRule.CannotFrame, $"LengthPrefixed: a message of {payload.Count} bytes does not fit a {PrefixLength}-byte length prefix.");
         var framed = new byte[PrefixLength + payload.Count];
         for (int i = 0; i < PrefixLength; i++)
         {
@@ -81,11 +81,11 @@ public sealed class LengthPrefixedFramer : IMessageFramer
         if (IncludesPrefix)
         {
             if (length < (ulong)PrefixLength)
-                throw new FramingException($"LengthPrefixed: a length of {length} is shorter than its own {PrefixLength}-byte prefix.");
+                throw new FramingException("LengthPrefixed", FramingRule.InvalidLength, $"LengthPrefixed: a length of {length} is shorter than its own {PrefixLength}-byte prefix.");
             length -= (ulong)PrefixLength;
         }
         if (length > (ulong)MaxMessageLength)
-            throw new FramingException($"LengthPrefixed: a message of {length} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw new FramingException("LengthPrefixed", FramingRule.MessageTooLong, $"LengthPrefixed: a message of {length} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
         return (int)length;
     }
 }

@@ -50,7 +50,11 @@ public sealed class LineFramer : IMessageFramer
         _carriageReturn = prototype._carriageReturn;
         _ending = prototype._ending;
         MaxMessageLength = prototype.MaxMessageLength;
+        Name = prototype.Name;
     }
+
+    /// <summary>The framing's name in errors: Line, or Json for JSON lines.</summary>
+    internal string Name { get; set; } = "Line";
 
     public int MaxMessageLength { get; }
 
@@ -69,7 +73,7 @@ public sealed class LineFramer : IMessageFramer
             // Without a terminator in sight, a buffer past the limit (plus a CR and all but the last
             // byte of a multi-byte LF) can only end in an oversized line.
             if (input.Count - _carriageReturn.Length - (_lineFeed.Length - 1) > MaxMessageLength)
-                throw new FramingException($"Line exceeds the maximum length of {MaxMessageLength} bytes without a line feed.");
+                throw new FramingException(Name, FramingRule.MessageTooLong, $"Line exceeds the maximum length of {MaxMessageLength} bytes without a line feed.");
             message = default;
             consumed = 0;
             return false;
@@ -77,7 +81,7 @@ public sealed class LineFramer : IMessageFramer
         _searched = 0;
         message = TrimCarriageReturn(new ArraySegment<byte>(input.Array!, input.Offset, lf));
         if (message.Count > MaxMessageLength)
-            throw new FramingException($"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw new FramingException(Name, FramingRule.MessageTooLong, $"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
         consumed = lf + _lineFeed.Length;
         return true;
     }
@@ -95,7 +99,7 @@ public sealed class LineFramer : IMessageFramer
         }
         message = TrimCarriageReturn(input);
         if (message.Count > MaxMessageLength)
-            throw new FramingException($"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw new FramingException(Name, FramingRule.MessageTooLong, $"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
         return true;
     }
 

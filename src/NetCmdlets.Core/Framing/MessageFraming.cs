@@ -14,6 +14,15 @@ public abstract class MessageFraming
 
     public abstract IMessageFramer CreateFramer();
 
+    /// <summary>
+    /// Each message is one JSON value (JSON lines): whoever sends converts values to JSON text, and
+    /// whoever reads converts the text back; the framing itself cuts and ends lines.
+    /// </summary>
+    public virtual bool IsJson => false;
+
+    /// <summary>For <see cref="IsJson"/>: how many levels of nested objects a value is converted to, when sent.</summary>
+    public virtual int JsonDepth => 0;
+
     public override string ToString() => Name;
 
     /// <summary>Lines ended by LF (a CR before it dropped) in <paramref name="encoding"/>.</summary>
@@ -23,6 +32,11 @@ public abstract class MessageFraming
     /// <summary>Lines ended by LF (a CR before it dropped) in <paramref name="encoding"/>, sent with CR LF (<paramref name="crlf"/>) or LF.</summary>
     public static MessageFraming Lines(Encoding? encoding, int maxMessageLength, bool crlf) =>
         new LineFraming(encoding, maxMessageLength, crlf);
+
+    /// <summary>JSON lines: one compact JSON value per LF-ended line, in <paramref name="encoding"/>; see <see cref="IsJson"/>.</summary>
+    /// <param name="depth">Levels of nested objects converted when sending (as ConvertTo-Json -Depth).</param>
+    public static MessageFraming JsonLines(Encoding? encoding = null, int maxMessageLength = LineFramer.DefaultMaxMessageLength, int depth = JsonLinesFraming.DefaultDepth) =>
+        new JsonLinesFraming(encoding, maxMessageLength, depth);
 
     /// <summary>No framing: each chunk read is a message, and what is sent goes as it is.</summary>
     public static MessageFraming Raw { get; } = new RawFraming();
@@ -81,6 +95,30 @@ public abstract class MessageFraming
         public LineFraming(Encoding? encoding, int maxMessageLength, bool crlf) => _prototype = new LineFramer(encoding, maxMessageLength, crlf);
 
         public override string Name => "Line";
+
+        public override IMessageFramer CreateFramer() => new LineFramer(_prototype);
+    }
+
+    private sealed class JsonLinesFraming : MessageFraming
+    {
+        /// <summary>Deep enough for the objects scripts build; ConvertTo-Json's own default of 2 would cut them short.</summary>
+        public const int DefaultDepth = 10;
+
+        private readonly LineFramer _prototype;
+
+        public JsonLinesFraming(Encoding? encoding, int maxMessageLength, int depth)
+        {
+            if (depth < 0 || depth > 100) throw new ArgumentOutOfRangeException(nameof(depth), "A JSON depth is between 0 and 100.");
+            // A JSON value never holds a raw line feed (JSON escapes it), so lines cut values exactly.
+            _prototype = new LineFramer(encoding, maxMessageLength, crlf: false) { Name = "Json" };
+            JsonDepth = depth;
+        }
+
+        public override string Name => "Json";
+
+        public override bool IsJson => true;
+
+        public override int JsonDepth { get; }
 
         public override IMessageFramer CreateFramer() => new LineFramer(_prototype);
     }

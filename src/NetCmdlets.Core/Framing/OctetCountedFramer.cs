@@ -36,8 +36,8 @@ public sealed class OctetCountedFramer : IMessageFramer
         message = default;
         if (input.Count == 0) return false;
         if (!TryReadCount(input, out long count, out int header))
-            throw new FramingException($"OctetCounted: the stream ended inside a message length ({input.Count} byte(s) of it).");
-        throw new FramingException($"OctetCounted: the stream ended after {input.Count - header} of {count} message bytes.");
+            throw new FramingException("OctetCounted", FramingRule.Truncated, $"OctetCounted: the stream ended inside a message length ({input.Count} byte(s) of it).");
+        throw new FramingException("OctetCounted", FramingRule.Truncated, $"OctetCounted: the stream ended after {input.Count - header} of {count} message bytes.");
     }
 
     public void Reset()
@@ -47,7 +47,7 @@ public sealed class OctetCountedFramer : IMessageFramer
     public byte[] Encode(ArraySegment<byte> payload)
     {
         // RFC 6587 counts start at 1: an empty message has no octet-counted form.
-        if (payload.Count == 0) throw new FramingException("OctetCounted: an empty message cannot be sent (a length starts at 1).");
+        if (payload.Count == 0) throw new FramingException("OctetCounted", FramingRule.CannotFrame, "OctetCounted: an empty message cannot be sent (a length starts at 1).");
         byte[] count = Encoding.ASCII.GetBytes(payload.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ");
         return FrameBytes.Join(count, payload, Array.Empty<byte>());
     }
@@ -64,17 +64,17 @@ public sealed class OctetCountedFramer : IMessageFramer
             byte b = array[input.Offset + i];
             if (b == (byte)' ')
             {
-                if (i == 0) throw new FramingException("OctetCounted: a message starts with a space instead of its length.");
+                if (i == 0) throw new FramingException("OctetCounted", FramingRule.InvalidLength, "OctetCounted: a message starts with a space instead of its length.");
                 header = i + 1;
                 return true;
             }
             if (b < (byte)'0' || b > (byte)'9')
-                throw new FramingException($"OctetCounted: byte 0x{b:X2} where the message length's digits or its space should be (is this octet-stuffed, LF-terminated syslog?).");
-            if (i == 0 && b == (byte)'0') throw new FramingException("OctetCounted: a message length starts with 0.");
-            if (i == MaxDigits) throw new FramingException($"OctetCounted: a message length of more than {MaxDigits} digits.");
+                throw new FramingException("OctetCounted", FramingRule.InvalidLength, $"OctetCounted: byte 0x{b:X2} where the message length's digits or its space should be (is this octet-stuffed, LF-terminated syslog?).");
+            if (i == 0 && b == (byte)'0') throw new FramingException("OctetCounted", FramingRule.InvalidLength, "OctetCounted: a message length starts with 0.");
+            if (i == MaxDigits) throw new FramingException("OctetCounted", FramingRule.InvalidLength, $"OctetCounted: a message length of more than {MaxDigits} digits.");
             count = count * 10 + (b - (byte)'0');
             if (count > MaxMessageLength)
-                throw new FramingException($"OctetCounted: a message of {count} or more bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+                throw new FramingException("OctetCounted", FramingRule.MessageTooLong, $"OctetCounted: a message of {count} or more bytes exceeds the maximum length of {MaxMessageLength} bytes.");
         }
         return false;
     }

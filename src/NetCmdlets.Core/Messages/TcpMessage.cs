@@ -19,6 +19,9 @@ public sealed class TcpMessage : NetMessage
 
     internal TcpConnection Connection { get; }
 
+    /// <summary>The framing that cut it from the stream (a connection's framing can switch); null for a message sent.</summary>
+    internal Framing.MessageFraming? Framing { get; set; }
+
     /// <summary>The connection's Id, for grouping and sorting.</summary>
     public int ConnectionId => Connection.Id;
 }

@@ -19,6 +19,13 @@ public sealed class ConnectionOptions
 
     public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 
+    /// <summary>
+    /// A server's connections cut each message only after the one before it was handled (see
+    /// <see cref="TcpConnection.MessageHandled"/>), so a handler may switch its connection's framing
+    /// from the next byte on. Its consumer must then report every message, and every opening, as handled.
+    /// </summary>
+    public bool FrameInTurn { get; set; }
+
     /// <summary>Received messages held for the consumer before reading pauses (TCP) or drops (UDP).</summary>
     public int QueueCapacity { get; set; } = 1024;
 }

@@ -38,6 +38,9 @@ internal abstract class ReceiveLoop
     /// <summary>Takes one message (a slice of the loop's buffer: copy what is kept); its task pauses reading until done.</summary>
     protected abstract Task DeliverAsync(ArraySegment<byte> message);
 
+    /// <summary>Completes when the next message may be cut: at once, unless the connection frames in turn with its consumer.</summary>
+    protected virtual Task TurnAsync() => Task.CompletedTask;
+
     /// <summary>The stream ended: cleanly (null) or with the error that ended the connection.</summary>
     protected abstract void Ended(NetException? error);
 
@@ -91,6 +94,7 @@ internal abstract class ReceiveLoop
                 int read = await ReadAsync(stream, buffer, end, room).ConfigureAwait(false);
                 if (read == 0)
                 {
+                    await TurnAsync().ConfigureAwait(false);
                     if (Framer.TryReadFinal(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> last))
                         await DeliverAsync(last).ConfigureAwait(false);
                     break;
@@ -98,8 +102,11 @@ internal abstract class ReceiveLoop
                 if (read == room && readSize < MaxReadSize) readSize *= 2;
                 end += read;
                 Connection.OnReceived(read);
-                while (start < end && Framer.TryRead(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> message, out int consumed))
+                while (start < end)
                 {
+                    Task turn = TurnAsync();
+                    if (!turn.IsCompleted) await turn.ConfigureAwait(false);
+                    if (!Framer.TryRead(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> message, out int consumed)) break;
                     Task delivered = DeliverAsync(message);
                     if (!delivered.IsCompleted) await delivered.ConfigureAwait(false);
                     else delivered.GetAwaiter().GetResult();

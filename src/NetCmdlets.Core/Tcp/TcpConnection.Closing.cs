@@ -91,6 +91,7 @@ public sealed partial class TcpConnection
         lock (_gate)
         {
             _holds--;
+            if (_holds == 0) ApplyDeferredSwitch();
             now = _holds == 0 && _closeRequested && !SendsBusy && !_closeDecided;
             if (now) _closeDecided = true;
         }
@@ -119,6 +120,7 @@ public sealed partial class TcpConnection
         lock (_gate) _sends?.FailQueued(closed);
         _untaken.Cancel();
         _inbox?.Budget.Cancel();
+        EndTurns();
         _server?.ConnectionClosed();
     }
 }

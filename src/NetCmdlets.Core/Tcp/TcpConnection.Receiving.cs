@@ -74,7 +74,7 @@ public sealed partial class TcpConnection
             return null;
         }
         AddReceivedMessage();
-        return new TcpMessage(payload, Encoding, this, MessageDirection.Received);
+        return new TcpMessage(payload, Encoding, this, MessageDirection.Received) { Framing = Framer.LastCutBy };
     }
 
     public TcpMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -134,7 +134,7 @@ public sealed partial class TcpConnection
             null => null,
             FramingException e => new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e),
             // Closed on this side: the loop was meant to stop, unless a failed send closed it.
-            _ when State == TcpConnectionState.Closed || stopping.IsCancellationRequested => _sendFailure,
+            _ when State == TcpConnectionState.Closed || stopping.IsCancellationRequested => _failure,
             _ => Errors.FromStream(failure, RemoteEndPoint.ToString(), "Receiving from"),
         };
         // Only a clean end is the peer's doing; otherwise the connection is being closed or aborted.
@@ -169,7 +169,7 @@ public sealed partial class TcpConnection
     {
         AddReceivedMessage();
         _server?.AddReceivedMessage();
-        return new TcpMessage(payload.ToBytes(), Encoding, this, MessageDirection.Received);
+        return new TcpMessage(payload.ToBytes(), Encoding, this, MessageDirection.Received) { Framing = Framer.LastCutBy };
     }
 
     internal void OnReceived(int bytes)
@@ -195,10 +195,13 @@ public sealed partial class TcpConnection
 
         protected override CancellationToken Stopping => _stopping;
 
+        protected override Task TurnAsync() => Connection.HandledAsync();
+
         protected override Task DeliverAsync(ArraySegment<byte> payload)
         {
             TcpMessage message = Connection.NewReceived(payload);
             Connection._untaken.Add(message.Length);
+            Connection.AwaitHandling();
             return _queue.EnqueueAsync(ServerEvent.ForMessage(message), _stopping);
         }
 

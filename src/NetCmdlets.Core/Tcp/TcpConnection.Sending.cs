@@ -158,7 +158,7 @@ public sealed partial class TcpConnection
     {
         // Closed or aborted on this side while a write was under way: that is the close, not a failure.
         if (Volatile.Read(ref _closed) != 0) return;
-        _sendFailure = error;
+        _failure = error;
         _server?.AddError();
         Abort();
     }

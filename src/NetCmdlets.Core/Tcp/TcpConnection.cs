@@ -61,7 +61,7 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     private bool _closeDecided;
     private bool _sendShutdownRequested;
     private int _holds;
-    private NetException? _sendFailure;
+    private NetException? _failure;
     private int _closed;
     private volatile bool _sendClosed;
     private volatile bool _peerClosed;
@@ -72,8 +72,8 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
         _server = server;
         Id = Interlocked.Increment(ref s_lastId);
         Role = role;
-        Framing = framing ?? throw new ArgumentNullException(nameof(framing));
-        Framer = framing.CreateFramer();
+        _framing = framing ?? throw new ArgumentNullException(nameof(framing));
+        Framer = new SwitchableFramer(framing);
         Encoding = encoding ?? throw new ArgumentNullException(nameof(encoding));
         RemoteEndPoint = transport.RemoteEndPoint;
         LocalEndPoint = transport.LocalEndPoint;
@@ -98,13 +98,13 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
         : _peerClosed ? TcpConnectionState.PeerClosed
         : TcpConnectionState.Open;
 
-    /// <summary>How messages are cut and wrapped on this connection.</summary>
-    public MessageFraming Framing { get; }
+    /// <summary>How messages are cut and wrapped on this connection (see <see cref="SwitchFraming"/>).</summary>
+    public MessageFraming Framing => _framing;
 
     public Encoding Encoding { get; }
 
-    /// <summary>This connection's own framer (framers keep per-connection state).</summary>
-    internal IMessageFramer Framer { get; }
+    /// <summary>This connection's own framer (framers keep per-connection state), which a switch of framing replaces.</summary>
+    internal SwitchableFramer Framer { get; }
 
     /// <summary>Bytes queued for sending that the network has not taken yet.</summary>
     public long PendingSendBytes => _sends?.Budget.Used ?? 0;

@@ -104,6 +104,12 @@ public sealed class TcpServer : NetServer
                 // (its endpoints cannot be read), and only that client is lost.
                 connection = new TcpConnection(new SocketTransport(client), TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
                 client = null;
+                if (_options.FrameInTurn)
+                {
+                    connection.FramesInTurn = true;
+                    // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
+                    connection.AwaitHandling();
+                }
                 _connections[connection.Id] = connection;
                 Statistics.ConnectionOpened();
                 // Counted in the queue's bound: a consumer that falls behind slows accepting down too.

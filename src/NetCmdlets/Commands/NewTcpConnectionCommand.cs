@@ -55,7 +55,7 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
     [Parameter]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, or an object from New-TcpFraming.</summary>
+    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
     [Parameter]
     [TcpFramingTransformation]
     [ArgumentCompleter(typeof(TcpFramingCompleter))]

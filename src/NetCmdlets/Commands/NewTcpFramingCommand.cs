@@ -37,6 +37,11 @@ public sealed class NewTcpFramingCommand : PSCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Size { get; set; }
 
+    /// <summary>Json: levels of nested objects converted when sending (as ConvertTo-Json -Depth); 10 by default.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int Depth { get; set; } = 10;
+
     /// <summary>The largest message; the cmdlet's -MaxMessageLength otherwise.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -52,6 +57,7 @@ public sealed class NewTcpFramingCommand : PSCmdlet
             LittleEndian = LittleEndian,
             LengthIncludesPrefix = LengthIncludesPrefix,
             Size = Size,
+            Depth = Depth,
             MaxMessageLength = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMessageLength)) ? MaxMessageLength : null,
         };
         try

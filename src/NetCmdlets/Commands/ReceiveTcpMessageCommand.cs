@@ -79,7 +79,7 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
         }
         if (UntilClosed)
         {
-            foreach (TcpMessage message in ReplyCondition.ReadToEnd(Connection, this, ToTimeout(TimeoutSec))) WriteObject(message);
+            foreach (object message in ReplyCondition.ReadToEnd(Connection, this, ToTimeout(TimeoutSec))) WriteObject(message);
             return;
         }
         ReplyCondition condition;
@@ -93,7 +93,7 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
             return;
         }
         bool countGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Count)) || (Until is null && IdleSec <= 0);
-        foreach (TcpMessage message in condition.Read(Connection, this, ToTimeout(TimeoutSec), countGiven)) WriteObject(message);
+        foreach (object message in condition.Read(Connection, this, ToTimeout(TimeoutSec), countGiven)) WriteObject(message);
     }
 
     private void ReceiveFile()

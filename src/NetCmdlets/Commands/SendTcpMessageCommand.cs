@@ -23,9 +23,11 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     private const string HostText = "ComputerName";
     private const string HostData = "ComputerNameData";
     private const string HostFile = "ComputerNamePath";
+    private const string HostObject = "ComputerNameObject";
     private const string ConnectionText = "Connection";
     private const string ConnectionData = "ConnectionData";
     private const string ConnectionFile = "ConnectionPath";
+    private const string ConnectionObject = "ConnectionObject";
 
     private TcpConnection? _connection;
     private string? _target;
@@ -34,12 +36,14 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostText, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostData, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostFile, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostObject, ValueFromPipelineByPropertyName = true)]
     [Alias("CN", "Host", "HostName")]
     public string ComputerName { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostText, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostData, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostFile, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = HostObject, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
 
@@ -47,18 +51,29 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(Mandatory = true, ParameterSetName = ConnectionText, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionData, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionFile, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionObject, ValueFromPipelineByPropertyName = true)]
     public TcpConnection Connection { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ParameterSetName = HostText)]
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ConnectionText)]
+    [Parameter(Mandatory = true, Position = 2, ParameterSetName = HostText)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectionText)]
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
 
-    /// <summary>Exact bytes to send as they are, with no line ending: a piped byte array (,$bytes) is one -Data.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = HostData)]
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionData)]
+    /// <summary>Exact bytes to send as they are, with no line ending (a piped byte array, ,$bytes, is sent so too, through -InputObject).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = HostData)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionData)]
     [AllowEmptyCollection]
     public byte[] Data { get; set; } = null!;
+
+    /// <summary>
+    /// What is piped: with -Framing Json each object goes out as one line of compact JSON (as ConvertTo-Json
+    /// -Compress makes it); otherwise a string is a message, a byte array exact bytes, and anything else its text.
+    /// One parameter takes all piped input, so strings, byte arrays and objects never compete for it.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = HostObject)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionObject)]
+    [AllowNull]
+    public PSObject? InputObject { get; set; }
 
     /// <summary>A file whose bytes are sent as they are, streamed; afterwards the sending side is half-closed (with -ComputerName).</summary>
     [Parameter(Mandatory = true, ParameterSetName = HostFile)]
@@ -97,6 +112,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
     [EncodingTransformation]
     [ArgumentCompleter(typeof(EncodingCompleter))]
     public Encoding Encoding { get; set; } = TextEncodings.Utf8;
@@ -104,6 +120,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
@@ -111,12 +128,14 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, or an object from New-TcpFraming.</summary>
+    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
     [TcpFramingTransformation]
     [ArgumentCompleter(typeof(TcpFramingCompleter))]
     public TcpFraming? Framing { get; set; }
@@ -125,6 +144,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
     [ValidateSet("LF", "CRLF", IgnoreCase = true)]
     public string? LineEnding { get; set; }
 
@@ -132,6 +152,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
     public object? Delimiter { get; set; }
 
 
@@ -157,10 +178,14 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
                 Send(connection, Outgoing.Raw(Data), Data);
                 return;
             }
+            if (ParameterSetName is HostObject or ConnectionObject)
+            {
+                SendObject(connection, InputObject);
+                return;
+            }
             foreach (string text in Message)
             {
-                byte[] payload = connection.Encoding.GetBytes(text);
-                if (!Send(connection, Outgoing.Payload(payload), payload)) return;
+                if (!SendObject(connection, text)) return;
             }
         }
         catch (NetException e)
@@ -202,6 +227,36 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
             WriteNetError(e);
             return null;
         }
+    }
+
+    /// <summary>
+    /// One message for <paramref name="value"/>: with JSON lines, the value as JSON (strings too, as JSON
+    /// strings); otherwise a byte array goes as it is, and anything else as its text.
+    /// </summary>
+    /// <returns>False when the peer closed instead of replying.</returns>
+    private bool SendObject(TcpConnection connection, object? value)
+    {
+        MessageFraming framing = connection.SendFraming;
+        object? unwrapped = value is PSObject wrapped ? wrapped.BaseObject : value;
+        if (unwrapped is byte[] bytes) return Send(connection, Outgoing.Raw(bytes), bytes);
+        byte[] payload;
+        if (framing.IsJson)
+        {
+            try
+            {
+                payload = JsonValues.ToPayload(value, connection.Encoding, framing.JsonDepth);
+            }
+            catch (ArgumentException e)
+            {
+                WriteError(new ErrorRecord(e, "JsonConversionFailed", ErrorCategory.InvalidData, value));
+                return true;
+            }
+        }
+        else
+        {
+            payload = connection.Encoding.GetBytes(unwrapped as string ?? LanguagePrimitives.ConvertTo<string>(value));
+        }
+        return Send(connection, Outgoing.Payload(payload), payload);
     }
 
     /// <returns>False when the peer closed instead of replying.</returns>
@@ -266,7 +321,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         if (PassThru) WriteObject(new TcpTransfer(path, "Sent", sent, clock.Elapsed, connection.RemoteEndPoint, connection.Id));
         if (WantsReplies)
         {
-            foreach (TcpMessage reply in ReplyCondition.ReadToEnd(connection, this, ToTimeout(TimeoutSec))) WriteObject(reply);
+            foreach (object reply in ReplyCondition.ReadToEnd(connection, this, ToTimeout(TimeoutSec))) WriteObject(reply);
         }
     }
 
@@ -287,7 +342,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         int replies = 0;
         try
         {
-            foreach (TcpMessage reply in condition.Read(connection, this, ToTimeout(TimeoutSec), countGiven))
+            foreach (object reply in condition.Read(connection, this, ToTimeout(TimeoutSec), countGiven))
             {
                 WriteObject(reply);
                 replies++;

@@ -33,7 +33,7 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, or an object from New-TcpFraming.</summary>
+    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
     [Parameter]
     [TcpFramingTransformation]
     [ArgumentCompleter(typeof(TcpFramingCompleter))]
@@ -48,6 +48,12 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public object? Delimiter { get; set; }
 
-    protected override NetServer CreateServer(IPEndPoint localEndPoint) =>
-        new TcpServer(localEndPoint, FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength));
+    protected override NetServer CreateServer(IPEndPoint localEndPoint)
+    {
+        ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
+        // A handler may switch its connection's framing (Set-TcpConnection), from the next byte on: each
+        // message is then cut only after the one before it was handled.
+        options.FrameInTurn = Handler is not null || OnConnect is not null;
+        return new TcpServer(localEndPoint, options);
+    }
 }

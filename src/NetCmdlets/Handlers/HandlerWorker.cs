@@ -58,14 +58,15 @@ $input | ForEach-Object {
         _running = _powerShell.BeginInvoke(_input, _output);
     }
 
-    public void Add(NetMessage message)
+    /// <param name="input">What the handler sees as $_: the message, or the value a JSON line carries.</param>
+    public void Add(NetMessage message, object input)
     {
         lock (_gate)
         {
             if (!_ended)
             {
                 _pending.Enqueue(message);
-                _input.Add(message);
+                _input.Add(input);
                 return;
             }
         }
@@ -126,13 +127,15 @@ $input | ForEach-Object {
         foreach (PSObject item in _output.ReadAll())
         {
             if (item.BaseObject is not HandlerResult result) continue;
-            var message = (NetMessage)PSObject.AsPSObject(result.Message).BaseObject;
+            // One result per input, in order: the message is the oldest pending one.
+            NetMessage message;
+            lock (_gate) message = _pending.Peek();
             try
             {
                 if (result.Failure is not null)
                     _server.Post(ErrorRecords.HandlerFailed(new RuntimeException(result.Failure.Exception.Message, result.Failure.Exception, result.Failure), message));
                 else if (result.Output.Length > 0)
-                    _ = _server.ReplyAsync(message, ReplyEncoder.Encode(result.Output, message.Encoding));
+                    _ = _server.ReplyAsync(message, ReplyEncoder.Encode(result.Output, message));
             }
             catch (NetException e)
             {

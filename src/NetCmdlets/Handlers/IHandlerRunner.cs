@@ -7,7 +7,8 @@ namespace NetCmdlets.Handlers;
 internal interface IHandlerRunner : IDisposable
 {
     /// <summary>Called on the pipeline thread for each message, in the order they arrived.</summary>
-    void Dispatch(NetMessage message);
+    /// <param name="input">The handler's $_: the message, or the value a JSON line carries.</param>
+    void Dispatch(NetMessage message, object input);
 
     /// <summary>Waits until every dispatched message has been handled and its replies queued.</summary>
     /// <exception cref="System.OperationCanceledException">The token was cancelled (a time limit passed).</exception>

@@ -22,27 +22,28 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
         _cmdlet = cmdlet;
     }
 
-    public void Dispatch(NetMessage message)
+    public void Dispatch(NetMessage message, object input)
     {
         // A handler that closes its own connection (QUIT) still gets its reply out: the close waits for it.
         TcpConnection? connection = (message as TcpMessage)?.Connection;
         connection?.Hold();
         try
         {
-            Handle(message);
+            Handle(message, input);
         }
         finally
         {
             connection?.Release();
+            connection?.MessageHandled();
         }
     }
 
-    private void Handle(NetMessage message)
+    private void Handle(NetMessage message, object input)
     {
         IReadOnlyList<object> output;
         try
         {
-            output = _pipeline.Invoke(message);
+            output = _pipeline.Invoke(input);
         }
         catch (HandlerInterruptedException)
         {
@@ -64,7 +65,7 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
         {
             // Not awaited: a client that does not read must not stall the others. A failed send
             // ends that connection, and its Closed event reports why.
-            _ = _server.ReplyAsync(message, ReplyEncoder.Encode(output, message.Encoding));
+            _ = _server.ReplyAsync(message, ReplyEncoder.Encode(output, message));
         }
         catch (NetException e)
         {

@@ -45,13 +45,13 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
         }
     }
 
-    public void Dispatch(NetMessage message)
+    public void Dispatch(NetMessage message, object input)
     {
         _slots.Wait(_stopping);
         _inFlight.Started();
         // The server closes a connection once its peer is done; a reply still being made here must get out first.
         (message as TcpMessage)?.Connection.Hold();
-        WorkerFor(message).Add(message);
+        WorkerFor(message).Add(message, input);
     }
 
     /// <summary>
@@ -84,7 +84,9 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     private void OnHandled(NetMessage message)
     {
-        (message as TcpMessage)?.Connection.Release();
+        TcpConnection? connection = (message as TcpMessage)?.Connection;
+        connection?.Release();
+        connection?.MessageHandled();
         _inFlight.Finished();
         _slots.Release();
     }

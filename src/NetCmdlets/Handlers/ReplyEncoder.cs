@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text;
+using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 
 namespace NetCmdlets.Handlers;
@@ -11,8 +12,14 @@ namespace NetCmdlets.Handlers;
 /// </summary>
 internal static class ReplyEncoder
 {
-    public static List<Outgoing> Encode(IReadOnlyList<object> output, Encoding encoding)
+    /// <summary>Replies to <paramref name="request"/>, in the encoding and framing of its connection.</summary>
+    public static List<Outgoing> Encode(IReadOnlyList<object> output, NetMessage request) =>
+        Encode(output, request.Encoding, (request as TcpMessage)?.GetConnection().SendFraming);
+
+    /// <param name="framing">The connection's framing: with JSON lines every value but a byte array goes out as JSON.</param>
+    public static List<Outgoing> Encode(IReadOnlyList<object> output, Encoding encoding, MessageFraming? framing)
     {
+        bool json = framing?.IsJson == true;
         var replies = new List<Outgoing>(output.Count);
         List<byte>? loose = null;
         foreach (object item in output)
@@ -32,6 +39,7 @@ internal static class ReplyEncoder
             replies.Add(value switch
             {
                 byte[] raw => Outgoing.Raw(raw),
+                _ when json => Outgoing.Payload(JsonValues.ToPayload(item, encoding, framing!.JsonDepth)),
                 string text => Outgoing.Payload(encoding.GetBytes(text)),
                 NetMessage message => Outgoing.Payload(message.Data),
                 _ => Outgoing.Payload(encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(item))),
