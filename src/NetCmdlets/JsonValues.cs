@@ -22,7 +22,8 @@ internal static class JsonValues
     /// <summary>The property of a received value that holds its message (endpoints, time, connection).</summary>
     public const string MessageProperty = "NetMessage";
 
-    private static readonly Type? s_jsonObject = Type.GetType("Microsoft.PowerShell.Commands.JsonObject, Microsoft.PowerShell.Commands.Utility");
+    // Found among the loaded assemblies: Windows PowerShell loads it from the GAC, where a partial name does not find it.
+    private static readonly Type? s_jsonObject = FindJsonObject();
 
     private static readonly MethodInfo? s_fromJson = s_jsonObject?.GetMethod(
         "ConvertFromJson", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), typeof(ErrorRecord).MakeByRefType() }, null);
@@ -56,11 +57,20 @@ internal static class JsonValues
     }
 
     /// <summary>The payload of one JSON line for <paramref name="value"/>; a received message goes back as it came.</summary>
+    /// <exception cref="FramingException">The value cannot be converted (a dictionary with keys that are not strings, say): CannotFrame.</exception>
     public static byte[] ToPayload(object? value, Encoding encoding, int depth)
     {
         object? unwrapped = value is PSObject wrapped ? wrapped.BaseObject : value;
         if (unwrapped is NetMessage message) return message.Data;
-        return encoding.GetBytes(ToJson(value, depth));
+        try
+        {
+            return encoding.GetBytes(ToJson(value, depth));
+        }
+        catch (Exception e) when (e is TargetInvocationException or RuntimeException or InvalidOperationException or ArgumentException)
+        {
+            Exception cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+            throw new FramingException("Json", FramingRule.CannotFrame, $"Json: cannot convert a {unwrapped?.GetType().Name ?? "null"} to JSON: {cause.Message}", cause);
+        }
     }
 
     private static string ToJson(object? value, int depth)
@@ -68,14 +78,7 @@ internal static class JsonValues
         if (s_toJson is not null && s_toJsonContext is not null)
         {
             object context = s_toJsonContext.Invoke(new object[] { depth, false, true });
-            try
-            {
-                return (string)s_toJson.Invoke(null, new[] { value, context })!;
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw new ArgumentException($"Cannot convert the value to JSON: {e.InnerException.Message}", e.InnerException);
-            }
+            return (string)s_toJson.Invoke(null, new[] { value, context })!;
         }
         var output = ScriptBlock.Create("param($Value, $Depth) ConvertTo-Json -InputObject $Value -Depth $Depth -Compress").Invoke(value, depth);
         return output.Count > 0 ? output[0].ToString() : "null";
@@ -120,6 +123,16 @@ internal static class JsonValues
         // A value with a NetMessage of its own keeps it: the data wins.
         if (result.Properties[MessageProperty] is null) result.Properties.Add(property);
         return result;
+    }
+
+    private static Type? FindJsonObject()
+    {
+        foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            if (assembly.GetName().Name == "Microsoft.PowerShell.Commands.Utility")
+                return assembly.GetType("Microsoft.PowerShell.Commands.JsonObject");
+        }
+        return Type.GetType("Microsoft.PowerShell.Commands.JsonObject, Microsoft.PowerShell.Commands.Utility");
     }
 
     private static FramingException InvalidJson(NetMessage message, string reason, Exception inner)

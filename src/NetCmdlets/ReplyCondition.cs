@@ -85,7 +85,13 @@ internal sealed class ReplyCondition
                     $"{connection.RemoteEndPoint} closed connection {connection.Id} after {received}{(countGiven ? $" of {Count}" : string.Empty)} message(s){(HasUntil ? ", before one matched -Until" : string.Empty)}.");
             }
             object? output = JsonValues.PresentOrFail(message);
-            if (output is not null) yield return output;
+            if (output is null)
+            {
+                // A JSON line holding null, or nothing, carries no value: it is not emitted, nor counted (as on a server).
+                received--;
+                continue;
+            }
+            yield return output;
             if (Matches(message, output)) yield break;
         }
     }

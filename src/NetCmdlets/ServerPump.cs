@@ -148,13 +148,15 @@ internal sealed class ServerPump
         {
             case ServerEventKind.Opened:
                 _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} opened.");
-                _hooks?.Opened(serverEvent.Connection!);
-                // -OnConnect has had its say (it may have switched the framing): the connection may cut its first message.
-                serverEvent.Connection!.MessageHandled();
+                // -OnConnect, if any, has its say before the connection may cut its first message.
+                if (_hooks is not null) _hooks.Opened(serverEvent.Connection!);
+                else serverEvent.Connection!.MessageHandled();
                 break;
             case ServerEventKind.Closed:
-                ReportClosed(serverEvent);
-                _hooks?.Closed(serverEvent.Connection!, serverEvent.Error);
+                // A line the pump found broken (not JSON) may have ended it after its loop had ended cleanly.
+                NetException? error = serverEvent.Error ?? serverEvent.Connection!.FramingFailure;
+                ReportClosed(serverEvent.Connection!, error);
+                _hooks?.Closed(serverEvent.Connection!, error);
                 break;
             case ServerEventKind.Notice:
                 WriteNotice(serverEvent.Notice);
@@ -162,13 +164,12 @@ internal sealed class ServerPump
         }
     }
 
-    private void ReportClosed(ServerEvent closed)
+    private void ReportClosed(TcpConnection connection, NetException? error)
     {
-        NetException? error = closed.Error;
         if (error is null || error.Kind == NetErrorKind.ConnectionReset)
         {
             // A reset is how many clients hang up; it loses nothing the server had taken.
-            _cmdlet.WriteVerbose($"Connection {closed.Connection} closed{(error is null ? "" : " by a reset")}.");
+            _cmdlet.WriteVerbose($"Connection {connection} closed{(error is null ? "" : " by a reset")}.");
             return;
         }
         _cmdlet.WriteError(ErrorRecords.From(error));

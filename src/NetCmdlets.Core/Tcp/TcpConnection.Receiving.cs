@@ -56,6 +56,9 @@ public sealed partial class TcpConnection
     /// <exception cref="NetException">ReceiveTimeout when nothing arrives in time; Framing; the error that ended the connection.</exception>
     public async Task<TcpMessage?> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // Its reader already reported why it ended; what was received after the broken message is not framed.
+        if (FramingFailed)
+            throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(), $"Connection {this} is closed: what it received broke its framing.");
         StartReceiving();
         byte[]? payload;
         try
@@ -129,7 +132,8 @@ public sealed partial class TcpConnection
     /// <summary>The receive loop ended, by the end of the stream (null) or by <paramref name="failure"/>: the error to report, if any.</summary>
     internal NetException? ReceiveEnded(Exception? failure, CancellationToken stopping)
     {
-        NetException? error = failure switch
+        // A line its reader found broken (not JSON) ended it: that is why, however the loop itself ended.
+        NetException? error = FramingFailed ? _failure : failure switch
         {
             null => null,
             FramingException e => new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e),
@@ -141,7 +145,8 @@ public sealed partial class TcpConnection
         if (failure is null) _peerClosed = true;
         if (error is not null)
         {
-            _server?.AddError();
+            // A failure stored by a send or a reader was counted where it happened.
+            if (!ReferenceEquals(error, _failure)) _server?.AddError();
             Abort();
         }
         else if (_sendClosed && !_ownedByServer)

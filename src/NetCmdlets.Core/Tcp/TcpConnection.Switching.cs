@@ -41,19 +41,20 @@ public sealed partial class TcpConnection
     public void SwitchFraming(MessageFraming framing, bool nextMessageOnly = false)
     {
         if (framing is null) throw new ArgumentNullException(nameof(framing));
-        Framer.SwitchReceiving(framing, nextMessageOnly);
-        if (nextMessageOnly) return;
-        _framing = framing;
+        // Under the lock, so two switches at once (parallel handlers) leave both directions agreeing.
         lock (_gate)
         {
+            Framer.SwitchReceiving(framing, nextMessageOnly);
+            if (nextMessageOnly) return;
+            _framing = framing;
             if (_holds > 0)
             {
                 _deferredSendFraming = framing;
                 return;
             }
             _deferredSendFraming = null;
+            Framer.SwitchSending(framing);
         }
-        Framer.SwitchSending(framing);
     }
 
     /// <summary>The framing what is sent is wrapped in now (it can lag <see cref="Framing"/> while a reply is made).</summary>
@@ -70,6 +71,9 @@ public sealed partial class TcpConnection
     /// <summary>Set once the connection ended because what it received broke the framing where only its reader could tell.</summary>
     public bool FramingFailed { get; private set; }
 
+    /// <summary>With <see cref="FramingFailed"/>: the error, for whoever reports the connection's end.</summary>
+    internal NetException? FramingFailure => FramingFailed ? _failure : null;
+
     /// <summary>
     /// What was received broke the framing where only the reader can tell (a JSON line that is not JSON):
     /// the connection ends at once, and its end reports this error (a server's Closed event carries it).
@@ -78,12 +82,14 @@ public sealed partial class TcpConnection
     public NetException FailFraming(FramingException error)
     {
         var failure = new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {error.Message}", error);
+        bool first;
         lock (_gate)
         {
+            first = !FramingFailed && _failure is null;
             FramingFailed = true;
             _failure ??= failure;
         }
-        _server?.AddError();
+        if (first) _server?.AddError();
         Abort();
         return failure;
     }

@@ -72,7 +72,6 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = HostObject)]
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionObject)]
-    [AllowNull]
     public PSObject? InputObject { get; set; }
 
     /// <summary>A file whose bytes are sent as they are, streamed; afterwards the sending side is half-closed (with -ComputerName).</summary>
@@ -192,7 +191,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         {
             // A connection of our own is gone: the rest of the piped input for it has nowhere to go.
             // (A message its framing cannot carry leaves the connection as it was.)
-            _failed = OwnConnection && e.Kind != NetErrorKind.Framing;
+            _failed = OwnConnection && (e.Kind != NetErrorKind.Framing || connection.State == TcpConnectionState.Closed);
             WriteNetError(e);
         }
         catch (InvalidOperationException e)
@@ -246,9 +245,11 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
             {
                 payload = JsonValues.ToPayload(value, connection.Encoding, framing.JsonDepth);
             }
-            catch (ArgumentException e)
+            catch (FramingException e)
             {
-                WriteError(new ErrorRecord(e, "JsonConversionFailed", ErrorCategory.InvalidData, value));
+                // That value is not sent; the connection goes on with the next one.
+                string target = connection.RemoteEndPoint.ToString();
+                WriteNetError(new NetException(NetErrorKind.Framing, target, $"Cannot send to {target}: {e.Message}", e));
                 return true;
             }
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Management.Automation.Language;
 using System.Net;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Framing;
@@ -48,12 +49,23 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public object? Delimiter { get; set; }
 
+    /// <summary>The script block calls Set-TcpConnection (or the connection's SwitchFraming) somewhere in its text.</summary>
+    private static bool MaySwitchFraming(ScriptBlock block) =>
+        block.Ast.Find(node => node switch
+        {
+            CommandAst command => string.Equals(command.GetCommandName(), "Set-TcpConnection", System.StringComparison.OrdinalIgnoreCase),
+            InvokeMemberExpressionAst { Member: StringConstantExpressionAst member } => string.Equals(member.Value, "SwitchFraming", System.StringComparison.OrdinalIgnoreCase),
+            _ => false,
+        }, searchNestedScriptBlocks: true) is not null;
+
     protected override NetServer CreateServer(IPEndPoint localEndPoint)
     {
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
         // A handler may switch its connection's framing (Set-TcpConnection), from the next byte on: each
-        // message is then cut only after the one before it was handled.
-        options.FrameInTurn = Handler is not null || OnConnect is not null;
+        // message is then cut only after the one before it was handled. On the pipeline thread that costs
+        // nothing measurable; through parallel runspaces it costs a handoff per message of a connection
+        // that streams, so there only a handler that switches takes turns.
+        options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || MaySwitchFraming(Handler)));
         return new TcpServer(localEndPoint, options);
     }
 }

@@ -29,21 +29,29 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
         connection?.Hold();
         try
         {
-            Handle(message, input);
+            Handle(message, input, connection);
         }
         finally
         {
             connection?.Release();
-            connection?.MessageHandled();
         }
     }
 
-    private void Handle(NetMessage message, object input)
+    private void Handle(NetMessage message, object input, TcpConnection? connection)
     {
         IReadOnlyList<object> output;
         try
         {
-            output = _pipeline.Invoke(input);
+            try
+            {
+                output = _pipeline.Invoke(input);
+            }
+            finally
+            {
+                // The handler is done (a framing switch included): the connection may cut its next
+                // message now, before the reply goes out, or a quick client's next request would wait.
+                connection?.MessageHandled();
+            }
         }
         catch (HandlerInterruptedException)
         {

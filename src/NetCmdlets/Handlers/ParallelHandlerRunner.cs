@@ -84,9 +84,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     private void OnHandled(NetMessage message)
     {
-        TcpConnection? connection = (message as TcpMessage)?.Connection;
-        connection?.Release();
-        connection?.MessageHandled();
+        (message as TcpMessage)?.Connection.Release();
         _inFlight.Finished();
         _slots.Release();
     }

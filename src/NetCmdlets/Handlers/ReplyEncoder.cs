@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Text;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
 
 namespace NetCmdlets.Handlers;
 
@@ -14,10 +15,12 @@ internal static class ReplyEncoder
 {
     /// <summary>Replies to <paramref name="request"/>, in the encoding and framing of its connection.</summary>
     public static List<Outgoing> Encode(IReadOnlyList<object> output, NetMessage request) =>
-        Encode(output, request.Encoding, (request as TcpMessage)?.GetConnection().SendFraming);
+        Encode(output, request.Encoding, (request as TcpMessage)?.GetConnection().SendFraming, request.RemoteEndPoint.ToString());
 
     /// <param name="framing">The connection's framing: with JSON lines every value but a byte array goes out as JSON.</param>
-    public static List<Outgoing> Encode(IReadOnlyList<object> output, Encoding encoding, MessageFraming? framing)
+    /// <param name="target">The peer, for the error about a value that cannot be converted.</param>
+    /// <exception cref="NetException">Framing (FramingError.Json.CannotFrame): a value cannot be converted to JSON; nothing is sent.</exception>
+    public static List<Outgoing> Encode(IReadOnlyList<object> output, Encoding encoding, MessageFraming? framing, string target)
     {
         bool json = framing?.IsJson == true;
         var replies = new List<Outgoing>(output.Count);
@@ -39,7 +42,7 @@ internal static class ReplyEncoder
             replies.Add(value switch
             {
                 byte[] raw => Outgoing.Raw(raw),
-                _ when json => Outgoing.Payload(JsonValues.ToPayload(item, encoding, framing!.JsonDepth)),
+                _ when json => Outgoing.Payload(ToJson(item, encoding, framing!.JsonDepth, target)),
                 string text => Outgoing.Payload(encoding.GetBytes(text)),
                 NetMessage message => Outgoing.Payload(message.Data),
                 _ => Outgoing.Payload(encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(item))),
@@ -47,5 +50,17 @@ internal static class ReplyEncoder
         }
         if (loose is not null) replies.Add(Outgoing.Raw(loose.ToArray()));
         return replies;
+    }
+
+    private static byte[] ToJson(object item, Encoding encoding, int depth, string target)
+    {
+        try
+        {
+            return JsonValues.ToPayload(item, encoding, depth);
+        }
+        catch (FramingException e)
+        {
+            throw new NetException(NetErrorKind.Framing, target, $"Cannot send to {target}: {e.Message}", e);
+        }
     }
 }
