@@ -21,6 +21,7 @@
         'Get-TcpConnection'
         'Close-TcpConnection'
         'New-TcpFraming'
+        'New-TlsCertificate'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -636,6 +636,52 @@ function Stop-PythonPeer {
     $Peer.Process.Dispose()
 }
 
+function Start-OpenSslServer {
+    <#
+    .SYNOPSIS
+    Runs `openssl s_server` on 127.0.0.1 and a port the system picks, with the given certificate and key
+    files and extra arguments (-rev echoes each line reversed); returns the process and its Port. Stop
+    it with Stop-PythonPeer (in a finally block). stdbuf makes openssl print its ACCEPT line at once.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $CertificatePath,
+        [Parameter(Mandatory)] [string] $KeyPath,
+        [string[]] $Arguments = @('-rev'),
+        [double] $TimeoutSec = $DefaultWaitSec
+    )
+    $info = [Diagnostics.ProcessStartInfo]::new('stdbuf')
+    foreach ($argument in @('-oL', 'openssl', 's_server', '-accept', '127.0.0.1:0', '-cert', $CertificatePath, '-key', $KeyPath) + $Arguments) { $info.ArgumentList.Add($argument) }
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.RedirectStandardInput = $true
+    $process = [Diagnostics.Process]::Start($info)
+    $errors = $process.StandardError.ReadToEndAsync()
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ($true) {
+        $line = $process.StandardOutput.ReadLineAsync()
+        if (-not $line.Wait([Math]::Max(1, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)) -or $null -eq $line.Result) {
+            $process.Kill($true)
+            throw "openssl s_server did not listen: $($errors.Result)"
+        }
+        if ($line.Result -match '^ACCEPT .*:(\d+)$') { break }
+    }
+    [pscustomobject]@{ Process = $process; Port = [int]$Matches[1]; Errors = $errors }
+}
+
+function Export-TestCertificate {
+    # Writes a certificate (and its key, with -Key) as PEM files in the temp folder; returns their paths.
+    param([Parameter(Mandatory, Position = 0)] [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate, [switch] $Key)
+    $base = Join-Path ([IO.Path]::GetTempPath()) "netcmdlets-test-$([guid]::NewGuid().ToString('n'))"
+    Set-Content -LiteralPath "$base.crt" -Value $Certificate.ExportCertificatePem()
+    $paths = [ordered]@{ Certificate = "$base.crt" }
+    if ($Key) {
+        Set-Content -LiteralPath "$base.key" -Value ([System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate).ExportPkcs8PrivateKeyPem())
+        $paths.Key = "$base.key"
+    }
+    [pscustomobject]$paths
+}
+
 function New-TestFile {
     # A file of Size random bytes in the temp folder; returns its path.
     param([Parameter(Mandatory, Position = 0)] [long] $Size)

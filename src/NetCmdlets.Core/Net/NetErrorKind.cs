@@ -13,5 +13,8 @@ public enum NetErrorKind
     ConnectionReset,
     ConnectionClosed,
     Framing,
+
+    /// <summary>A TLS handshake failed; the inner <see cref="Tls.TlsException"/> says why.</summary>
+    Tls,
     SocketError,
 }

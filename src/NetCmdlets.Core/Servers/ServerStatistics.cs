@@ -10,6 +10,7 @@ public sealed class ServerStatistics : TrafficCounters
     private long _errors;
     private long _dropped;
     private long _noticesDropped;
+    private long _tlsFailures;
 
     public long ConnectionsOpen => Interlocked.Read(ref _connectionsOpen);
 
@@ -23,6 +24,11 @@ public sealed class ServerStatistics : TrafficCounters
 
     /// <summary>Records of parallel handlers (errors, warnings) dropped because too many were waiting to be written.</summary>
     public long NoticesDropped => Interlocked.Read(ref _noticesDropped);
+
+    /// <summary>Clients whose TLS handshake failed (plain text, no certificate, too slow); they never became connections.</summary>
+    public long TlsFailures => Interlocked.Read(ref _tlsFailures);
+
+    internal void AddTlsFailure() => Interlocked.Increment(ref _tlsFailures);
 
     internal void AddNoticeDropped() => Interlocked.Increment(ref _noticesDropped);
 

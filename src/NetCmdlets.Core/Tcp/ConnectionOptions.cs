@@ -26,6 +26,12 @@ public sealed class ConnectionOptions
     /// </summary>
     public bool FrameInTurn { get; set; }
 
+    /// <summary>TLS for a connection this side opens; null for plain TCP.</summary>
+    public Tls.TlsClientOptions? Tls { get; set; }
+
+    /// <summary>TLS for the connections a server accepts; null for plain TCP.</summary>
+    public Tls.TlsServerOptions? ServerTls { get; set; }
+
     /// <summary>Received messages held for the consumer before reading pauses (TCP) or drops (UDP).</summary>
     public int QueueCapacity { get; set; } = 1024;
 }

@@ -38,6 +38,11 @@ internal abstract class ReceiveLoop
     /// <summary>Takes one message (a slice of the loop's buffer: copy what is kept); its task pauses reading until done.</summary>
     protected abstract Task DeliverAsync(ArraySegment<byte> message);
 
+    /// <summary>Looks at the first bytes the peer sent; throws to end the connection (a TLS handshake on a plain-text port).</summary>
+    protected virtual void CheckFirstBytes(ArraySegment<byte> first)
+    {
+    }
+
     /// <summary>Completes when the next message may be cut: at once, unless the connection frames in turn with its consumer.</summary>
     protected virtual Task TurnAsync() => Task.CompletedTask;
 
@@ -56,6 +61,7 @@ internal abstract class ReceiveLoop
         int start = 0, end = 0;
         int readSize = BufferPool.Size;
         Exception? failure = null;
+        bool first = true;
         try
         {
             while (true)
@@ -100,6 +106,11 @@ internal abstract class ReceiveLoop
                     break;
                 }
                 if (read == room && readSize < MaxReadSize) readSize *= 2;
+                if (first)
+                {
+                    first = false;
+                    CheckFirstBytes(new ArraySegment<byte>(buffer, end, read));
+                }
                 end += read;
                 Connection.OnReceived(read);
                 while (start < end)

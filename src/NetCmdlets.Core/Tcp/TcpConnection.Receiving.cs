@@ -137,6 +137,7 @@ public sealed partial class TcpConnection
         {
             null => null,
             FramingException e => new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e),
+            Tls.TlsException e => new NetException(NetErrorKind.Tls, RemoteEndPoint.ToString(), e.Message, e),
             // Closed on this side: the loop was meant to stop, unless a failed send closed it.
             _ when State == TcpConnectionState.Closed || stopping.IsCancellationRequested => _failure,
             _ => Errors.FromStream(failure, RemoteEndPoint.ToString(), "Receiving from"),
@@ -201,6 +202,16 @@ public sealed partial class TcpConnection
         protected override CancellationToken Stopping => _stopping;
 
         protected override Task TurnAsync() => Connection.HandledAsync();
+
+        // A TLS client on a plain-text server would have its ClientHello cut into "lines" and answered in
+        // clear text; it is told apart by its record header and refused. Binary framings may start with any byte.
+        protected override void CheckFirstBytes(ArraySegment<byte> first)
+        {
+            if (Connection.Transport is TlsTransport || Connection.Framing.Name is not ("Line" or "Json" or "Delimiter")) return;
+            if (Tls.TlsRecords.LooksLikeClientHello(first))
+                throw new Tls.TlsException(Tls.TlsFailure.PlainTextPort,
+                    $"{Connection.RemoteEndPoint} started a TLS handshake, but this server speaks plain text (give Start-TcpServer -Certificate for TLS).");
+        }
 
         protected override Task DeliverAsync(ArraySegment<byte> payload)
         {

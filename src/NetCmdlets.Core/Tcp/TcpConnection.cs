@@ -106,6 +106,15 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     /// <summary>This connection's own framer (framers keep per-connection state), which a switch of framing replaces.</summary>
     internal SwitchableFramer Framer { get; }
 
+    /// <summary>The TLS version agreed on; null for plain TCP.</summary>
+    public System.Security.Authentication.SslProtocols? TlsProtocol => (_transport as TlsTransport)?.Protocol;
+
+    /// <summary>The TLS cipher suite agreed on; null for plain TCP.</summary>
+    public string? CipherSuite => (_transport as TlsTransport)?.CipherSuite;
+
+    /// <summary>The peer's TLS certificate: the server's, or a client's that sent one; null otherwise.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate => (_transport as TlsTransport)?.RemoteCertificate;
+
     /// <summary>Bytes queued for sending that the network has not taken yet.</summary>
     public long PendingSendBytes => _sends?.Budget.Used ?? 0;
 

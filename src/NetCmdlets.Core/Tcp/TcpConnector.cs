@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tls;
 using NetCmdlets.Core.Transport;
 
 namespace NetCmdlets.Core.Tcp;
@@ -29,7 +30,12 @@ public static class TcpConnector
             try
             {
                 if (await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false))
-                    return new TcpConnection(new SocketTransport(socket), TcpConnectionRole.Client, options.Framing, options.Encoding);
+                {
+                    var transport = new SocketTransport(socket);
+                    if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding);
+                    return new TcpConnection(await SecureAsync(transport, options.Tls, host, target, cancellationToken).ConfigureAwait(false),
+                        TcpConnectionRole.Client, options.Framing, options.Encoding);
+                }
                 failure = new NetException(NetErrorKind.ConnectTimeout, target,
                     $"Connecting to {target} ({address}) timed out after {timeout.TotalSeconds:0.###} s.");
             }
@@ -102,6 +108,26 @@ public static class TcpConnector
                 client.Dispose();
                 throw;
             }
+        }
+    }
+
+    /// <summary>The client's TLS handshake over a connected socket; a failure closes the socket.</summary>
+    /// <exception cref="NetException">Tls, with the reason in a <see cref="TlsException"/>.</exception>
+    private static async Task<ConnectionTransport> SecureAsync(SocketTransport transport, TlsClientOptions tls, string host, string target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await TlsTransport.AuthenticateAsClientAsync(transport, tls, host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TlsException e)
+        {
+            transport.Abort();
+            throw new NetException(NetErrorKind.Tls, target, e.Message, e);
+        }
+        catch
+        {
+            transport.Abort();
+            throw;
         }
     }
 

@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tls;
 using NetCmdlets.Core.Transport;
 
 namespace NetCmdlets.Core.Tcp;
@@ -89,6 +90,50 @@ public sealed class TcpServer : NetServer
         return base.OnTaken(serverEvent);
     }
 
+    /// <summary>Hands a new connection on: registered, announced (Opened), then read.</summary>
+    private async Task OpenAsync(TcpConnection connection)
+    {
+        if (_options.FrameInTurn)
+        {
+            connection.FramesInTurn = true;
+            // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
+            connection.AwaitHandling();
+        }
+        _connections[connection.Id] = connection;
+        Statistics.ConnectionOpened();
+        // Counted in the queue's bound: a consumer that falls behind slows accepting down too.
+        await Events.EnqueueAsync(ServerEvent.Opened(connection), _stopping.Token).ConfigureAwait(false);
+        _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
+        if (_stopping.IsCancellationRequested) connection.Abort();
+    }
+
+    /// <summary>
+    /// The server's TLS handshake with one client, then the connection is opened; a failed handshake
+    /// (plain text, no client certificate, too slow) is reported and counted, and the server goes on.
+    /// </summary>
+    private async Task SecureAndOpenAsync(SocketTransport transport, TlsServerOptions tls)
+    {
+        TcpConnection? connection = null;
+        try
+        {
+            TlsTransport secured = await TlsTransport.AuthenticateAsServerAsync(transport, tls, _stopping.Token).ConfigureAwait(false);
+            connection = new TcpConnection(secured, TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
+            await OpenAsync(connection).ConfigureAwait(false);
+        }
+        catch (TlsException e)
+        {
+            transport.Abort();
+            Statistics.AddTlsFailure();
+            Post(new NetException(NetErrorKind.Tls, transport.RemoteEndPoint.ToString(), e.Message, e));
+        }
+        catch (Exception)
+        {
+            // Stopped, or the client vanished mid-way: nothing to report.
+            transport.Abort();
+            connection?.Abort();
+        }
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         var backoff = new RetryBackoff();
@@ -102,21 +147,19 @@ public sealed class TcpServer : NetServer
                 AcceptedHook?.Invoke(client);
                 // Set-up is inside the try: a client reset while waiting in the backlog fails here
                 // (its endpoints cannot be read), and only that client is lost.
-                connection = new TcpConnection(new SocketTransport(client), TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
+                var transport = new SocketTransport(client);
                 client = null;
-                if (_options.FrameInTurn)
+                if (_options.ServerTls is { } tls)
                 {
-                    connection.FramesInTurn = true;
-                    // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
-                    connection.AwaitHandling();
+                    // Each handshake on its own: a slow or silent client holds up nobody else.
+                    _ = SecureAndOpenAsync(transport, tls);
                 }
-                _connections[connection.Id] = connection;
-                Statistics.ConnectionOpened();
-                // Counted in the queue's bound: a consumer that falls behind slows accepting down too.
-                await Events.EnqueueAsync(ServerEvent.Opened(connection), _stopping.Token).ConfigureAwait(false);
-                _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
-                if (_stopping.IsCancellationRequested) connection.Abort();
-                connection = null;
+                else
+                {
+                    connection = new TcpConnection(transport, TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
+                    await OpenAsync(connection).ConfigureAwait(false);
+                    connection = null;
+                }
                 backoff.Succeeded();
             }
             catch (Exception) when (_stopping.IsCancellationRequested)

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using System.Text;
 using NetCmdlets.Core;
@@ -71,9 +73,35 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
     public object? Delimiter { get; set; }
 
 
+    /// <summary>Speak TLS: the server's certificate is checked against -ComputerName (or -TlsServerName) and the trusted roots.</summary>
+    [Parameter(ParameterSetName = ConnectSet)]
+    public SwitchParameter UseTls { get; set; }
+
+    /// <summary>With TLS: accept any server certificate (a test server's self-signed one); implies -UseTls.</summary>
+    [Parameter(ParameterSetName = ConnectSet)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>With TLS: the name sent (SNI) and checked against the certificate, instead of -ComputerName; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = ConnectSet)]
+    public string? TlsServerName { get; set; }
+
+    /// <summary>With TLS: certificates (or files of them) trusted besides the system's roots, such as a test authority; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = ConnectSet)]
+    [CertificateTransformation]
+    public X509Certificate2[]? TrustedCertificate { get; set; }
+
+    /// <summary>With TLS: the certificate (with its private key) to prove this client with, for mutual TLS; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = ConnectSet)]
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>With TLS: the versions allowed; Tls12 and Tls13 by default; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = ConnectSet)]
+    public SslProtocols? TlsProtocol { get; set; }
+
     protected override void ProcessRecord()
     {
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
+        options.Tls = TlsArguments.Client(UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
         TcpConnection connection;
         try
         {

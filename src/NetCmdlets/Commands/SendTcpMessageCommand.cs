@@ -2,6 +2,8 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using NetCmdlets.Core;
@@ -161,6 +163,49 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     private bool WantsReplies => Receive || MyInvocation.BoundParameters.ContainsKey(nameof(ReceiveCount))
         || MyInvocation.BoundParameters.ContainsKey(nameof(Until)) || MyInvocation.BoundParameters.ContainsKey(nameof(IdleSec));
 
+    /// <summary>Speak TLS: the server's certificate is checked against -ComputerName (or -TlsServerName) and the trusted roots.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
+    public SwitchParameter UseTls { get; set; }
+
+    /// <summary>With TLS: accept any server certificate (a test server's self-signed one); implies -UseTls.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>With TLS: the name sent (SNI) and checked against the certificate, instead of -ComputerName; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
+    public string? TlsServerName { get; set; }
+
+    /// <summary>With TLS: certificates (or files of them) trusted besides the system's roots, such as a test authority; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
+    [CertificateTransformation]
+    public X509Certificate2[]? TrustedCertificate { get; set; }
+
+    /// <summary>With TLS: the certificate (with its private key) to prove this client with, for mutual TLS; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>With TLS: the versions allowed; Tls12 and Tls13 by default; implies -UseTls.</summary>
+    [Parameter(ParameterSetName = HostText)]
+    [Parameter(ParameterSetName = HostData)]
+    [Parameter(ParameterSetName = HostFile)]
+    [Parameter(ParameterSetName = HostObject)]
+    public SslProtocols? TlsProtocol { get; set; }
+
     protected override void ProcessRecord()
     {
         TcpConnection? connection = OwnConnection ? ConnectionFor(ComputerName, Port) : Connection;
@@ -213,6 +258,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         _target = target;
         _failed = false;
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
+        options.Tls = TlsArguments.Client(UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));

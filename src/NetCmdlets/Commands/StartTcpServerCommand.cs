@@ -1,4 +1,7 @@
 using System.Management.Automation;
+using System.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Management.Automation.Language;
 using System.Net;
 using NetCmdlets.Core;
@@ -58,6 +61,31 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
             _ => false,
         }, searchNestedScriptBlocks: true) is not null;
 
+    /// <summary>Speak TLS with this certificate: an X509Certificate2 with its private key, or the path of a PFX file (or of a PEM certificate, with -CertificateKeyPath).</summary>
+    [Parameter]
+    public object? Certificate { get; set; }
+
+    /// <summary>The password of a PFX file given to -Certificate.</summary>
+    [Parameter]
+    public SecureString? CertificatePassword { get; set; }
+
+    /// <summary>The PEM private key of a PEM certificate given to -Certificate.</summary>
+    [Parameter]
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>With -Certificate: each client must prove itself with a certificate that validates (mutual TLS).</summary>
+    [Parameter]
+    public SwitchParameter RequireClientCertificate { get; set; }
+
+    /// <summary>With -RequireClientCertificate: certificates (or files of them) trusted besides the system's roots for client certificates.</summary>
+    [Parameter]
+    [CertificateTransformation]
+    public X509Certificate2[]? TrustedCertificate { get; set; }
+
+    /// <summary>With -Certificate: the TLS versions allowed; Tls12 and Tls13 by default.</summary>
+    [Parameter]
+    public SslProtocols? TlsProtocol { get; set; }
+
     protected override NetServer CreateServer(IPEndPoint localEndPoint)
     {
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
@@ -66,6 +94,7 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
         // nothing measurable; through parallel runspaces it costs a handoff per message of a connection
         // that streams, so there only a handler that switches takes turns.
         options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || MaySwitchFraming(Handler)));
+        options.ServerTls = TlsArguments.Server(this, Certificate, CertificatePassword, CertificateKeyPath, RequireClientCertificate, TrustedCertificate, TlsProtocol);
         return new TcpServer(localEndPoint, options);
     }
 }

@@ -1,0 +1,42 @@
+using System;
+
+namespace NetCmdlets.Core.Tls;
+
+/// <summary>Why a TLS handshake failed; with it the error id says which (TlsHandshakeFailed.NameMismatch).</summary>
+public enum TlsFailure
+{
+    /// <summary>The peer's certificate is not for the name asked for.</summary>
+    NameMismatch,
+
+    /// <summary>The peer's certificate does not chain to a trusted root (self-signed, an unknown authority).</summary>
+    Untrusted,
+
+    /// <summary>The peer's certificate is expired or not yet valid.</summary>
+    Expired,
+
+    /// <summary>The peer does not speak TLS: plain text where a handshake was expected.</summary>
+    NotTls,
+
+    /// <summary>The handshake did not finish in time.</summary>
+    Timeout,
+
+    /// <summary>The server requires a client certificate and the client sent none.</summary>
+    ClientCertificateRequired,
+
+    /// <summary>A client started a TLS handshake on a port that speaks plain text.</summary>
+    PlainTextPort,
+
+    /// <summary>Any other failure (no protocol version or cipher in common, a certificate refused by the peer).</summary>
+    Failed,
+}
+
+/// <summary>A TLS handshake that failed, and why.</summary>
+public sealed class TlsException : Exception
+{
+    public TlsException(TlsFailure failure, string message, Exception? inner = null) : base(message, inner) => Failure = failure;
+
+    public TlsFailure Failure { get; }
+
+    /// <summary>The error id: TlsHandshakeFailed.NameMismatch, TlsHandshakeFailed.NotTls, ...</summary>
+    public string ErrorId => $"TlsHandshakeFailed.{Failure}";
+}

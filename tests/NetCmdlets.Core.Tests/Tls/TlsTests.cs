@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using NetCmdlets.Core;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
+using NetCmdlets.Core.Tls;
+using Xunit;
+
+namespace NetCmdlets.Core.Tests.Tls;
+
+public class TlsRecordsTests
+{
+    // The first bytes of a real TLS 1.2/1.3 ClientHello: handshake record, version 3.1, length, ClientHello.
+    private static readonly byte[] ClientHello = { 0x16, 0x03, 0x01, 0x00, 0xC4, 0x01, 0x00, 0x00, 0xC0, 0x03, 0x03 };
+
+    [Fact]
+    public void AClientHelloIsTls_TextAndShortInputAreNot()
+    {
+        Assert.True(TlsRecords.LooksLikeClientHello(new ArraySegment<byte>(ClientHello)));
+        Assert.True(TlsRecords.LooksLikeRecord(new ArraySegment<byte>(ClientHello)));
+        Assert.False(TlsRecords.LooksLikeClientHello(new ArraySegment<byte>(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\n"))));
+        Assert.False(TlsRecords.LooksLikeRecord(new ArraySegment<byte>(Encoding.ASCII.GetBytes("220 ready\r\n"))));
+        Assert.False(TlsRecords.LooksLikeClientHello(new ArraySegment<byte>(ClientHello, 0, 5)));
+        // An alert record (a server refusing) is TLS too, but not a hello.
+        var alert = new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+        Assert.True(TlsRecords.LooksLikeRecord(new ArraySegment<byte>(alert)));
+        Assert.False(TlsRecords.LooksLikeClientHello(new ArraySegment<byte>(alert)));
+    }
+
+    [Fact]
+    public void ALengthTlsNeverUsesIsNotARecord()
+    {
+        Assert.False(TlsRecords.LooksLikeRecord(new ArraySegment<byte>(new byte[] { 0x16, 0x03, 0x01, 0xFF, 0xFF, 0x01 })));
+        Assert.False(TlsRecords.LooksLikeRecord(new ArraySegment<byte>(new byte[] { 0x16, 0x03, 0x01, 0x00, 0x00, 0x01 })));
+        Assert.False(TlsRecords.LooksLikeRecord(new ArraySegment<byte>(new byte[] { 0x16, 0x02, 0x01, 0x00, 0x10, 0x01 })));
+    }
+
+    [Fact]
+    public void SplitAtEveryOffset_OnlyTheWholeHeaderDecides()
+    {
+        for (int count = 0; count < ClientHello.Length; count++)
+            Assert.Equal(count >= 6, TlsRecords.LooksLikeClientHello(new ArraySegment<byte>(ClientHello, 0, count)));
+    }
+}
+
+public class TlsServerHandshakeTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private static X509Certificate2 MakeCertificate()
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+    }
+
+    [Fact]
+    public async Task AClientThatNeverShakesHands_IsDroppedAtTheTimeout_AndReported()
+    {
+        var options = new ConnectionOptions { ServerTls = new TlsServerOptions(MakeCertificate()) { HandshakeTimeout = TimeSpan.FromMilliseconds(300) } };
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options);
+        server.Start();
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await silent.ConnectAsync(server.LocalEndPoint);
+        Assert.True(server.TryTakeEvent(out ServerEvent reported, Deadline, CancellationToken.None));
+        Assert.Equal(ServerEventKind.Notice, reported.Kind);
+        NetException error = Assert.IsType<NetException>(reported.Notice);
+        Assert.Equal(NetErrorKind.Tls, error.Kind);
+        Assert.Equal(TlsFailure.Timeout, Assert.IsType<TlsException>(error.InnerException).Failure);
+        Assert.Equal(1, server.Statistics.TlsFailures);
+        Assert.Equal(0, server.Statistics.ConnectionsTotal);
+        // The server let the client go.
+        var buffer = new byte[16];
+        silent.ReceiveTimeout = (int)Deadline.TotalMilliseconds;
+        int read;
+        try { read = silent.Receive(buffer); } catch (SocketException) { read = 0; }
+        Assert.Equal(0, read);
+    }
+}

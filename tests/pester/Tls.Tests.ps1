@@ -1,0 +1,153 @@
+# TLS end to end: the module as client of openssl s_server, as server of openssl s_client and curl,
+# module to module with mutual TLS, and every way a handshake fails, each with its own error id.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $script:ca = New-TlsCertificate -Subject 'CN=NetCmdlets test authority' -CertificateAuthority
+    $script:serverCert = New-TlsCertificate -DnsName localhost -IPAddress 127.0.0.1 -Signer $ca
+    $script:caFile = (Export-TestCertificate $ca).Certificate
+    $script:serverFiles = Export-TestCertificate $serverCert -Key
+}
+AfterAll {
+    Remove-Item -LiteralPath $caFile, $serverFiles.Certificate, $serverFiles.Key -ErrorAction Ignore
+}
+
+Describe 'New-TlsCertificate' {
+    It 'makes certificates with their keys: self-signed for localhost by default, an authority, and one it signs' {
+        $self = New-TlsCertificate
+        $self.HasPrivateKey | Should -BeTrue
+        $self.Subject | Should -Be 'CN=localhost'
+        ($self.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.17' }).Format($false) | Should -BeLike '*localhost*127.0.0.1*'
+        $self.NotAfter | Should -BeGreaterThan (Get-Date).AddDays(29)
+        ($ca.Extensions | Where-Object { $_ -is [System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension] }).CertificateAuthority | Should -BeTrue
+        $serverCert.Issuer | Should -Be $ca.Subject
+        $serverCert.HasPrivateKey | Should -BeTrue
+    }
+}
+
+Describe 'TLS client' {
+    BeforeAll {
+        $script:openssl = Start-OpenSslServer -CertificatePath $serverFiles.Certificate -KeyPath $serverFiles.Key
+    }
+    AfterAll { Stop-PythonPeer $openssl }
+
+    It 'talks to openssl s_server trusting its authority from a PEM file, and shows the protocol, cipher suite and certificate' {
+        $connection = New-TcpConnection -ComputerName localhost -Port $openssl.Port -TrustedCertificate $caFile
+        try {
+            (Send-TcpMessage -Connection $connection -Message 'hello' -Receive).Text | Should -Be 'olleh'
+            $connection.TlsProtocol | Should -BeIn 'Tls12', 'Tls13'
+            $connection.CipherSuite | Should -Match '^TLS_'
+            $connection.RemoteCertificate.Thumbprint | Should -Be $serverCert.Thumbprint
+        }
+        finally { $connection | Close-TcpConnection }
+    }
+
+    It 'refuses a server it cannot trust, with TlsHandshakeFailed.Untrusted, and $? is false' {
+        'x' | Send-TcpMessage -ComputerName localhost -Port $openssl.Port -UseTls -Receive -ErrorVariable failures -ErrorAction SilentlyContinue
+        $? | Should -BeFalse
+        Assert-NetError $failures[0] -Id 'TlsHandshakeFailed.Untrusted' -Category SecurityError -TargetLike "localhost:$($openssl.Port)"
+    }
+
+    It 'refuses a certificate for another name, with TlsHandshakeFailed.NameMismatch; -SkipCertificateCheck accepts it' {
+        'x' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $openssl.Port -TrustedCertificate $ca -TlsServerName other.example -Receive -ErrorVariable failures -ErrorAction SilentlyContinue
+        Assert-NetError $failures[0] -Id 'TlsHandshakeFailed.NameMismatch' -Category SecurityError -TargetLike "127.0.0.1:$($openssl.Port)"
+        ('abc' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $openssl.Port -SkipCertificateCheck -Receive).Text | Should -Be 'cba'
+    }
+
+    It 'refuses an expired certificate, with TlsHandshakeFailed.Expired' {
+        $old = New-TlsCertificate -NotBefore (Get-Date).AddDays(-10) -NotAfter (Get-Date).AddDays(-1)
+        $job = Start-TcpServer -Port 0 -AsJob -Certificate $old -Handler { 'x' }
+        try {
+            'x' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $old -Receive -ErrorVariable failures -ErrorAction SilentlyContinue
+            Assert-NetError $failures[0] -Id 'TlsHandshakeFailed.Expired' -Category SecurityError -TargetLike "localhost:$($job.Port)"
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'says TlsHandshakeFailed.NotTls when the server answers in plain text (a Python server that greets first)' {
+        $server = @'
+import socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+c.sendall(b"220 plain greeting\r\n")
+c.recv(4096)
+c.close()
+'@
+        $peer = Start-PythonPeer $server
+        try {
+            'x' | Send-TcpMessage -ComputerName 127.0.0.1 -Port $peer.Ready -SkipCertificateCheck -Receive -ErrorVariable failures -ErrorAction SilentlyContinue
+            Assert-NetError $failures[0] -Id 'TlsHandshakeFailed.NotTls' -Category SecurityError -TargetLike "127.0.0.1:$($peer.Ready)"
+            "$($failures[0])" | Should -BeLike '*220 plain greeting*'
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+}
+
+Describe 'TLS server' {
+    It 'serves openssl s_client and curl --cacert; plain text on its port is TlsHandshakeFailed.NotTls and the others are served' {
+        $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverCert -LineEnding CRLF -Handler {
+            if ($_.Text -eq 'ping') { 'pong'; $_.Connection | Close-TcpConnection }
+            elseif ($_.Text -eq '') { 'HTTP/1.1 200 OK', 'Content-Length: 2', 'Connection: close', '', 'ok' }
+        }
+        try {
+            $plain = New-TestTcpClient $job.Port
+            Send-TestBytes $plain ([Text.Encoding]::ASCII.GetBytes("hello in clear`n"))
+            Get-TestTcpEnd $plain | Should -BeIn 'closed', 'reset'
+            $plain.Dispose()
+            $reply = 'ping' | openssl s_client -connect "127.0.0.1:$($job.Port)" -servername localhost -CAfile $caFile -verify_return_error -quiet 2>$null
+            $reply | Should -Be 'pong'
+            curl --silent --show-error --cacert $caFile "https://localhost:$($job.Port)/" | Should -Be 'ok'
+            Wait-TestCondition { $job.Statistics.TlsFailures -ge 1 } | Should -BeTrue
+            $job | Stop-Job
+            $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
+            $notTls = @($failures | Where-Object { $_.FullyQualifiedErrorId -like 'TlsHandshakeFailed.NotTls*' })
+            $notTls.Count | Should -Be 1
+            Assert-NetError $notTls[0] -Id 'TlsHandshakeFailed.NotTls' -Category SecurityError -TargetLike '127.0.0.1:*'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'a TLS client on a plain-text port ends with TlsHandshakeFailed.PlainTextPort, not with its hello cut into lines' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler { "plain: $($_.Text)" }
+        try {
+            $null = 'x' | openssl s_client -connect "127.0.0.1:$($job.Port)" -quiet 2>$null
+            Wait-TestCondition { $job.Statistics.Errors -ge 1 } | Should -BeTrue
+            $job | Stop-Job
+            $received = @($job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $received | Should -BeNullOrEmpty
+            Assert-NetError $failures[0] -Id 'TlsHandshakeFailed.PlainTextPort' -Category SecurityError -TargetLike '127.0.0.1:*'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'mutual TLS module to module: the handler sees the client certificate; no certificate, or an untrusted one, is refused by id' {
+        $client = New-TlsCertificate -Subject 'CN=client one' -DnsName client.one -Signer $ca
+        $stranger = New-TlsCertificate -Subject 'CN=stranger'
+        $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverCert -RequireClientCertificate -TrustedCertificate $ca -Handler {
+            "hello $($_.Connection.RemoteCertificate.Subject)"
+        }
+        try {
+            (Send-TcpMessage -ComputerName localhost -Port $job.Port -Message 'hi' -TrustedCertificate $ca -ClientCertificate $client -Receive).Text | Should -Be 'hello CN=client one'
+            'hi' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $ca -Receive -ErrorAction SilentlyContinue
+            'hi' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $ca -ClientCertificate $stranger -Receive -ErrorAction SilentlyContinue
+            Wait-TestCondition { $job.Statistics.TlsFailures -ge 2 } | Should -BeTrue
+            $job | Stop-Job
+            $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
+            @($failures.FullyQualifiedErrorId | ForEach-Object { ($_ -split ',')[0] }) | Sort-Object | Should -Be 'TlsHandshakeFailed.ClientCertificateRequired', 'TlsHandshakeFailed.Untrusted'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'loads a PEM certificate and key from files with -CertificateKeyPath' {
+        $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverFiles.Certificate -CertificateKeyPath $serverFiles.Key -Handler { "pem: $($_.Text)" }
+        try {
+            (Send-TcpMessage -ComputerName localhost -Port $job.Port -Message 'x' -TrustedCertificate $caFile -Receive).Text | Should -Be 'pem: x'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'a certificate file that cannot be loaded is a terminating CertificateNotLoaded error' {
+        { Start-TcpServer -Port 0 -Certificate (Join-Path ([IO.Path]::GetTempPath()) 'no-such-netcmdlets.pfx') -Count 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CertificateNotLoaded,*'
+    }
+}
