@@ -21,6 +21,7 @@ internal static class ErrorRecords
             NetErrorKind.ConnectionClosed => ("ConnectionClosed", ErrorCategory.ConnectionError),
             // The framing and the rule broken, so a script can tell a too-long line from a bad length prefix.
             NetErrorKind.Framing => (error.InnerException is Core.Framing.FramingException framing ? framing.ErrorId : "FramingError", ErrorCategory.InvalidData),
+            NetErrorKind.IdleTimeout => ("IdleTimeout", ErrorCategory.OperationTimeout),
             NetErrorKind.Tls => (error.InnerException is Core.Tls.TlsException tls ? tls.ErrorId : "TlsHandshakeFailed", ErrorCategory.SecurityError),
             _ => ("SocketError", ErrorCategory.ConnectionError),
         };

@@ -153,8 +153,8 @@ internal sealed class ServerPump
                 else serverEvent.Connection!.MessageHandled();
                 break;
             case ServerEventKind.Closed:
-                // A line the pump found broken (not JSON) may have ended it after its loop had ended cleanly.
-                NetException? error = serverEvent.Error ?? serverEvent.Connection!.FramingFailure;
+                // This side may have ended it by a rule (a line that is not JSON) after its loop had ended cleanly.
+                NetException? error = serverEvent.Error ?? serverEvent.Connection!.EndedWith;
                 ReportClosed(serverEvent.Connection!, error);
                 _hooks?.Closed(serverEvent.Connection!, error);
                 break;
@@ -185,6 +185,9 @@ internal sealed class ServerPump
             case NetException failure:
                 _cmdlet.WriteError(ErrorRecords.From(failure));
                 break;
+            case ServerWarning serverWarning:
+                _cmdlet.WriteWarning(serverWarning.Message);
+                break;
             case WarningRecord warning:
                 _cmdlet.WriteWarning(warning.Message);
                 break;
@@ -205,6 +208,9 @@ internal sealed class ServerPump
         long notices = _server.Statistics.NoticesDropped;
         if (notices > 0)
             _cmdlet.WriteWarning($"{notices} record(s) of the handler runspaces (errors, warnings) were dropped: more than {NetServer.MaxPendingNotices} were waiting to be written.");
+        long refused = _server.Statistics.Refused, denied = _server.Statistics.Denied;
+        if (refused > 0) _cmdlet.WriteWarning($"{refused} client(s) were refused in all because -MaxConnections connections were open.");
+        if (denied > 0) _cmdlet.WriteWarning($"{denied} client(s) were refused in all by -Allow and -Deny.");
         long dropped = _server.Statistics.Dropped;
         // UDP cannot be slowed down: what the pipeline could not keep up with is lost, and said so.
         if (dropped > 0)

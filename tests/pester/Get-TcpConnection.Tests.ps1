@@ -44,7 +44,8 @@ Describe 'Get-TcpConnection' {
 
     It 'writes a ConnectionNotFound error for an id that matches no connection, as Get-Job does, and still returns the others' {
         $made = New-TcpConnection 127.0.0.1 $port
-        $null = Wait-TestAccept $listener
+        # Kept until the end: a dropped TcpClient is finalized whenever the GC runs, which resets the connection.
+        $accepted = Wait-TestAccept $listener
         $none = Get-TcpConnection -Id ([int]::MaxValue) -ErrorVariable failures -ErrorAction SilentlyContinue
         $succeeded = $?
         $none | Should -BeNullOrEmpty
@@ -53,6 +54,7 @@ Describe 'Get-TcpConnection' {
         $found = Get-TcpConnection -Id $made.Id, 999999 -ErrorVariable partial -ErrorAction SilentlyContinue
         $found.Id | Should -Be $made.Id
         $partial | Should -HaveCount 1
+        $accepted.Dispose()
     }
 
     It 'no longer lists a connection closed by Close-TcpConnection, nor one the server closed once it was read to the end' {

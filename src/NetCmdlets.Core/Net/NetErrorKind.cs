@@ -14,6 +14,9 @@ public enum NetErrorKind
     ConnectionClosed,
     Framing,
 
+    /// <summary>Nothing moved on a server's connection for its idle limit, and the server closed it.</summary>
+    IdleTimeout,
+
     /// <summary>A TLS handshake failed; the inner <see cref="Tls.TlsException"/> says why.</summary>
     Tls,
     SocketError,

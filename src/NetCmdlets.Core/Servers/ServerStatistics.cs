@@ -11,6 +11,9 @@ public sealed class ServerStatistics : TrafficCounters
     private long _dropped;
     private long _noticesDropped;
     private long _tlsFailures;
+    private long _refused;
+    private long _denied;
+    private long _idleClosed;
 
     public long ConnectionsOpen => Interlocked.Read(ref _connectionsOpen);
 
@@ -29,6 +32,21 @@ public sealed class ServerStatistics : TrafficCounters
     public long TlsFailures => Interlocked.Read(ref _tlsFailures);
 
     internal void AddTlsFailure() => Interlocked.Increment(ref _tlsFailures);
+
+    /// <summary>Clients refused because the server had its maximum of connections open.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Clients refused by the allow and deny lists, before any byte was read.</summary>
+    public long Denied => Interlocked.Read(ref _denied);
+
+    /// <summary>Connections closed because nothing moved on them for the idle limit.</summary>
+    public long IdleClosed => Interlocked.Read(ref _idleClosed);
+
+    internal void AddRefused() => Interlocked.Increment(ref _refused);
+
+    internal void AddDenied() => Interlocked.Increment(ref _denied);
+
+    internal void AddIdleClosed() => Interlocked.Increment(ref _idleClosed);
 
     internal void AddNoticeDropped() => Interlocked.Increment(ref _noticesDropped);
 

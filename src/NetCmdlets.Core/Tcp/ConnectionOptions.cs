@@ -26,6 +26,15 @@ public sealed class ConnectionOptions
     /// </summary>
     public bool FrameInTurn { get; set; }
 
+    /// <summary>A server closes a connection on which nothing moved (no byte either way, no message being handled) this long; null for no limit.</summary>
+    public System.TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>A server refuses clients while this many connections are open (or shaking hands); 0 for no limit.</summary>
+    public int MaxConnections { get; set; }
+
+    /// <summary>Which client addresses a server lets in; null lets in all.</summary>
+    public Net.AddressFilter? AddressFilter { get; set; }
+
     /// <summary>TLS for a connection this side opens; null for plain TCP.</summary>
     public Tls.TlsClientOptions? Tls { get; set; }
 

@@ -98,6 +98,40 @@ public sealed partial class TcpConnection
         if (now) CloseNow(graceful: true);
     }
 
+    /// <summary>Why this side ended the connection by a rule (a broken JSON line, the idle limit), for whoever reports its end.</summary>
+    internal NetException? EndedWith => Volatile.Read(ref _endedWith);
+
+    private NetException? _endedWith;
+    private long _lastActivity = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>When a byte last moved either way (a Stopwatch timestamp).</summary>
+    internal long LastActivity => Volatile.Read(ref _lastActivity);
+
+    private void Touch() => Volatile.Write(ref _lastActivity, System.Diagnostics.Stopwatch.GetTimestamp());
+
+    /// <summary>A message of it is queued, being handled, or being answered: not idle, however long that takes.</summary>
+    internal bool Working
+    {
+        get
+        {
+            lock (_gate) return _holds > 0 || SendsBusy || _unhandled > 0 || _untaken.Used > 0;
+        }
+    }
+
+    /// <summary>Nothing moved for <paramref name="idle"/>: closes gracefully, and its end reports IdleTimeout.</summary>
+    internal void EndIdle(TimeSpan idle)
+    {
+        var error = new NetException(NetErrorKind.IdleTimeout, RemoteEndPoint.ToString(),
+            $"Connection {this} was idle for {idle.TotalSeconds:0.###} s (nothing moved either way), and the server closed it.");
+        lock (_gate)
+        {
+            if (_endedWith is not null || _closeDecided) return;
+            _endedWith = error;
+        }
+        _server?.AddIdleClosed();
+        Close();
+    }
+
     /// <summary>Closes at once, dropping queued sends.</summary>
     public void Abort() => CloseNow(graceful: false);
 

@@ -132,8 +132,8 @@ public sealed partial class TcpConnection
     /// <summary>The receive loop ended, by the end of the stream (null) or by <paramref name="failure"/>: the error to report, if any.</summary>
     internal NetException? ReceiveEnded(Exception? failure, CancellationToken stopping)
     {
-        // A line its reader found broken (not JSON) ended it: that is why, however the loop itself ended.
-        NetException? error = FramingFailed ? _failure : failure switch
+        // This side ended it by a rule (a line that is not JSON, the idle limit): that is why, however the loop itself ended.
+        NetException? error = EndedWith ?? failure switch
         {
             null => null,
             FramingException e => new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Connection {this}: {e.Message}", e),
@@ -147,7 +147,7 @@ public sealed partial class TcpConnection
         if (error is not null)
         {
             // A failure stored by a send or a reader was counted where it happened.
-            if (!ReferenceEquals(error, _failure)) _server?.AddError();
+            if (!ReferenceEquals(error, _failure) && !ReferenceEquals(error, EndedWith)) _server?.AddError();
             Abort();
         }
         else if (_sendClosed && !_ownedByServer)
@@ -180,6 +180,7 @@ public sealed partial class TcpConnection
 
     internal void OnReceived(int bytes)
     {
+        Touch();
         AddReceivedBytes(bytes);
         _server?.AddReceivedBytes(bytes);
     }

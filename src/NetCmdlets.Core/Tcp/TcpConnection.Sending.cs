@@ -150,6 +150,7 @@ public sealed partial class TcpConnection
 
     private void OnSent(int messages, int bytes)
     {
+        Touch();
         AddSent(messages, bytes);
         _server?.AddSent(messages, bytes);
     }

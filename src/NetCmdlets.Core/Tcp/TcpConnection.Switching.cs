@@ -71,8 +71,6 @@ public sealed partial class TcpConnection
     /// <summary>Set once the connection ended because what it received broke the framing where only its reader could tell.</summary>
     public bool FramingFailed { get; private set; }
 
-    /// <summary>With <see cref="FramingFailed"/>: the error, for whoever reports the connection's end.</summary>
-    internal NetException? FramingFailure => FramingFailed ? _failure : null;
 
     /// <summary>
     /// What was received broke the framing where only the reader can tell (a JSON line that is not JSON):
@@ -85,9 +83,9 @@ public sealed partial class TcpConnection
         bool first;
         lock (_gate)
         {
-            first = !FramingFailed && _failure is null;
+            first = _endedWith is null && _failure is null;
             FramingFailed = true;
-            _failure ??= failure;
+            _endedWith ??= failure;
         }
         if (first) _server?.AddError();
         Abort();

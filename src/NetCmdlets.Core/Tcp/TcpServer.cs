@@ -58,6 +58,7 @@ public sealed class TcpServer : NetServer
         });
         _listener = listener;
         _ = AcceptLoopAsync(listener);
+        if (_options.IdleTimeout is { } idle) _ = SweepIdleAsync(idle);
     }
 
     // Each reply is queued as it is; the connection's send loop joins what is queued into one write.
@@ -132,6 +133,81 @@ public sealed class TcpServer : NetServer
             transport.Abort();
             connection?.Abort();
         }
+        finally
+        {
+            Interlocked.Decrement(ref _handshaking);
+        }
+    }
+
+    private int _handshaking;
+    private int _saturated;
+    private readonly ConcurrentDictionary<IPAddress, bool> _deniedWarned = new();
+
+    /// <summary>The allow and deny lists, then -MaxConnections (connections open and handshakes under way).</summary>
+    private bool Admits(Socket client)
+    {
+        if (_options.AddressFilter is { } filter && client.RemoteEndPoint is IPEndPoint remote && !filter.Permits(remote.Address))
+        {
+            Statistics.AddDenied();
+            IPAddress address = EndPoints.Normalize(remote).Address;
+            // One warning per address (a few hundred at most): a flood from one host is one line, and counted.
+            if (_deniedWarned.Count < 256 && _deniedWarned.TryAdd(address, true))
+                Post(new ServerWarning($"Refused a client from {address}: the -Allow and -Deny lists do not let it in. Statistics.Denied counts such clients."));
+            return false;
+        }
+        int max = _options.MaxConnections;
+        if (max > 0 && Statistics.ConnectionsOpen + Volatile.Read(ref _handshaking) >= max)
+        {
+            Statistics.AddRefused();
+            // One warning each time the server fills up, not one per client refused.
+            if (Interlocked.Exchange(ref _saturated, 1) == 0)
+                Post(new ServerWarning($"Refusing new clients: {max} connections are open (-MaxConnections). Statistics.Refused counts them."));
+            return false;
+        }
+        // Room again, and well below the limit: the next time it fills up is worth a warning again.
+        if (max > 0 && Statistics.ConnectionsOpen + Volatile.Read(ref _handshaking) < max * 9 / 10) Volatile.Write(ref _saturated, 0);
+        return true;
+    }
+
+    /// <summary>Closes a refused client at once, with a reset: it learns now, and holds nothing here.</summary>
+    private static void Refuse(Socket client)
+    {
+        try
+        {
+            client.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Gone already.
+        }
+        client.Dispose();
+    }
+
+    /// <summary>
+    /// Closes connections on which nothing moved for <paramref name="idle"/>: no byte either way and no
+    /// message queued, handled or answered. A sweep a few times per limit (at most once a second) finds them.
+    /// </summary>
+    private async Task SweepIdleAsync(TimeSpan idle)
+    {
+        var period = TimeSpan.FromMilliseconds(Math.Max(20, Math.Min(1000, idle.TotalMilliseconds / 4)));
+        long limit = (long)(idle.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (TcpConnection connection in _connections.Values)
+            {
+                if (now - connection.LastActivity > limit && connection.State is TcpConnectionState.Open or TcpConnectionState.SendClosed && !connection.Working)
+                    connection.EndIdle(idle);
+            }
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -145,13 +221,22 @@ public sealed class TcpServer : NetServer
             {
                 client = await listener.AcceptAsync().ConfigureAwait(false);
                 AcceptedHook?.Invoke(client);
+                // Refused before a byte is read (or a handshake begun): by address, then by number.
+                if (!Admits(client))
+                {
+                    Refuse(client);
+                    client = null;
+                    continue;
+                }
                 // Set-up is inside the try: a client reset while waiting in the backlog fails here
                 // (its endpoints cannot be read), and only that client is lost.
                 var transport = new SocketTransport(client);
                 client = null;
                 if (_options.ServerTls is { } tls)
                 {
-                    // Each handshake on its own: a slow or silent client holds up nobody else.
+                    // Each handshake on its own: a slow or silent client holds up nobody else. It counts
+                    // against -MaxConnections from now on.
+                    Interlocked.Increment(ref _handshaking);
                     _ = SecureAndOpenAsync(transport, tls);
                 }
                 else

@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Authentication;
@@ -6,6 +7,7 @@ using System.Management.Automation.Language;
 using System.Net;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Tcp;
 using NetCmdlets.Handlers;
@@ -61,6 +63,24 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
             _ => false,
         }, searchNestedScriptBlocks: true) is not null;
 
+    /// <summary>Close a connection on which nothing moved for this long (no byte either way, no message being handled), in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 2147483)]
+    public double IdleTimeoutSec { get; set; }
+
+    /// <summary>Refuse new clients while this many connections are open; each refusal is counted in Statistics.Refused.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxConnections { get; set; }
+
+    /// <summary>Only clients from these addresses or CIDR ranges are let in; checked before any byte is read.</summary>
+    [Parameter]
+    public string[]? Allow { get; set; }
+
+    /// <summary>Clients from these addresses or CIDR ranges are refused, even when -Allow lets them in.</summary>
+    [Parameter]
+    public string[]? Deny { get; set; }
+
     /// <summary>Speak TLS with this certificate: an X509Certificate2 with its private key, or the path of a PFX file (or of a PEM certificate, with -CertificateKeyPath).</summary>
     [Parameter]
     public object? Certificate { get; set; }
@@ -94,6 +114,19 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
         // nothing measurable; through parallel runspaces it costs a handoff per message of a connection
         // that streams, so there only a handler that switches takes turns.
         options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || MaySwitchFraming(Handler)));
+        if (IdleTimeoutSec > 0) options.IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec);
+        options.MaxConnections = MaxConnections;
+        if (Allow is not null || Deny is not null)
+        {
+            try
+            {
+                options.AddressFilter = new AddressFilter(Allow, Deny);
+            }
+            catch (FormatException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "InvalidAddressRange", ErrorCategory.InvalidArgument, Allow ?? Deny));
+            }
+        }
         options.ServerTls = TlsArguments.Server(this, Certificate, CertificatePassword, CertificateKeyPath, RequireClientCertificate, TrustedCertificate, TlsProtocol);
         return new TcpServer(localEndPoint, options);
     }

@@ -28,7 +28,7 @@ public sealed class TcpDisconnect
         {
             null => TcpDisconnectReason.Closed,
             NetErrorKind.ConnectionReset => TcpDisconnectReason.Reset,
-            NetErrorKind.ReceiveTimeout or NetErrorKind.SendTimeout => TcpDisconnectReason.TimedOut,
+            NetErrorKind.ReceiveTimeout or NetErrorKind.SendTimeout or NetErrorKind.IdleTimeout => TcpDisconnectReason.TimedOut,
             NetErrorKind.Framing => TcpDisconnectReason.FramingError,
             _ => TcpDisconnectReason.Error,
         };

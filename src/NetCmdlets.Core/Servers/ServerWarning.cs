@@ -1,0 +1,11 @@
+namespace NetCmdlets.Core;
+
+/// <summary>Something a server's consumer should show as a warning: a limit reached, a client refused.</summary>
+public sealed class ServerWarning
+{
+    public ServerWarning(string message) => Message = message;
+
+    public string Message { get; }
+
+    public override string ToString() => Message;
+}

@@ -1,0 +1,116 @@
+# A server that defends itself: idle limit, connection limit, allow and deny lists, each shown from
+# outside with Python clients while the server keeps serving another client.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+Describe 'Start-TcpServer -IdleTimeoutSec' {
+    It 'closes a client that says nothing, reports IdleTimeout and TimedOut, and keeps serving a client that talks' {
+        $reasons = [Collections.Concurrent.ConcurrentQueue[string]]::new()
+        $bg = Start-BackgroundCommand -Parameters @{ Reasons = $reasons } {
+            param($Reasons)
+            Start-TcpServer -Port 0 -IdleTimeoutSec 1 -Count 8 -OnDisconnect { $Reasons.Enqueue("$($_.Reason)") } -Handler { "re:$($_.Text)" }
+        }
+        $client = @'
+import socket, sys, time
+port = int(sys.argv[1])
+silent = socket.create_connection(("127.0.0.1", port))
+busy = socket.create_connection(("127.0.0.1", port))
+print("ready", flush=True)
+f = busy.makefile("rwb")
+replies = []
+# The busy client talks every 0.2 s for 1.6 s; the silent one is closed at the 1 s limit meanwhile.
+for i in range(8):
+    if i == 7:
+        silent.settimeout(10)
+        print("silent end:", silent.recv(10) == b"", flush=True)
+    f.write(b"ping %d\n" % i); f.flush()
+    replies.append(f.readline().decode().strip())
+    time.sleep(0.2)
+print(",".join(replies))
+'@
+        try {
+            $port = (Wait-Listening $bg).Port
+            $peer = Start-PythonPeer $client -Arguments "$port"
+            (Wait-PythonPeer $peer) -split "`n" | Should -Be 'silent end: True', ((0..7 | ForEach-Object { "re:ping $_" }) -join ',')
+            $result = Wait-BackgroundCommand $bg
+            $idle = @($result.Errors | Where-Object { $_.FullyQualifiedErrorId -like 'IdleTimeout*' })
+            $idle.Count | Should -Be 1
+            Assert-NetError $idle[0] -Id 'IdleTimeout' -Category OperationTimeout -TargetLike '127.0.0.1:*'
+            @($reasons) | Should -Contain 'TimedOut'
+        }
+        finally { Stop-PythonPeer $peer; Stop-BackgroundCommand $bg }
+    }
+}
+
+Describe 'Start-TcpServer -MaxConnections' {
+    It 'refuses the client beyond the limit at once, warns, counts it, and serves the ones it has' {
+        $job = Start-TcpServer -Port 0 -AsJob -MaxConnections 2 -Handler { "re:$($_.Text)" }
+        $client = @'
+import socket, sys
+port = int(sys.argv[1])
+print("ready", flush=True)
+a = socket.create_connection(("127.0.0.1", port)); fa = a.makefile("rwb")
+b = socket.create_connection(("127.0.0.1", port)); fb = b.makefile("rwb")
+# Both are open once each has had a reply.
+for f, text in ((fa, b"a"), (fb, b"b")):
+    f.write(text + b"\n"); f.flush(); print(f.readline().decode().strip(), flush=True)
+c = socket.create_connection(("127.0.0.1", port))
+c.settimeout(10)
+try:
+    print("third:", "closed" if c.recv(10) == b"" else "data")
+except ConnectionResetError:
+    print("third: reset")
+fa.write(b"still\n"); fa.flush(); print(fa.readline().decode().strip())
+'@
+        try {
+            $peer = Start-PythonPeer $client -Arguments "$($job.Port)"
+            $lines = (Wait-PythonPeer $peer) -split "`n"
+            $lines[0..1] | Should -Be 're:a', 're:b'
+            $lines[2] | Should -BeIn 'third: reset', 'third: closed'
+            $lines[3] | Should -Be 're:still'
+            $job.Statistics.Refused | Should -Be 1
+            $job | Stop-Job
+            $null = $job | Receive-Job -WarningVariable warnings -WarningAction SilentlyContinue
+            "$warnings" | Should -BeLike '*-MaxConnections*'
+        }
+        finally { Stop-PythonPeer $peer; Remove-TestServerJob $job }
+    }
+}
+
+Describe 'Start-TcpServer -Allow and -Deny' {
+    It 'lets in only the allowed range, refuses a denied address inside it, and counts each refusal' {
+        # 127.0.0.2 and 127.0.0.3 are loopback too: the clients bind to them as their source.
+        $job = Start-TcpServer -Port 0 -AsJob -Allow 127.0.0.0/30 -Deny 127.0.0.3 -Handler { "re:$($_.Text) from $($_.RemoteEndPoint.Address)" }
+        $client = @'
+import socket, sys
+port = int(sys.argv[1])
+def talk(source):
+    s = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    s.settimeout(10)
+    try:
+        s.sendall(b"hi\n")
+        data = s.makefile("rb").readline().decode().strip()
+        return data or "refused"
+    except (ConnectionResetError, BrokenPipeError):
+        return "refused"
+print("ready", flush=True)
+for source in ("127.0.0.2", "127.0.0.3", "127.0.0.9"):
+    print(source, talk(source), flush=True)
+'@
+        try {
+            $peer = Start-PythonPeer $client -Arguments "$($job.Port)" -TimeoutSec 30
+            (Wait-PythonPeer $peer) -split "`n" | Should -Be '127.0.0.2 re:hi from 127.0.0.2', '127.0.0.3 refused', '127.0.0.9 refused'
+            $job.Statistics.Denied | Should -Be 2
+            $job | Stop-Job
+            $null = $job | Receive-Job -WarningVariable warnings -WarningAction SilentlyContinue
+            @($warnings | Where-Object { "$_" -like 'Refused a client from*' }).Count | Should -Be 2
+        }
+        finally { Stop-PythonPeer $peer; Remove-TestServerJob $job }
+    }
+
+    It 'an entry that is not an address or range is a terminating InvalidAddressRange error' {
+        { Start-TcpServer -Port 0 -Allow '10.0.0.0/33' -Count 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAddressRange,*'
+        { Start-TcpServer -Port 0 -Deny 'not-an-address' -Count 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAddressRange,*'
+    }
+}
