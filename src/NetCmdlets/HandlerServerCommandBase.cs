@@ -53,6 +53,9 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
         return new ParallelHandlerRunner(ThrottleLimit, ModuleManifestPath, PortableHandler.From(Handler, ArgumentList, this), server, StopToken);
     }
 
+    /// <summary>A parameter's value as the job gets it: a relative path, say, made absolute here, where the caller's location is.</summary>
+    private protected virtual object? ForJob(string name, object? value) => value;
+
     private string ModuleManifestPath => Path.Combine(MyInvocation.MyCommand.Module.ModuleBase, "NetCmdlets.psd1");
 
     private void StartJob()
@@ -72,7 +75,7 @@ public abstract class HandlerServerCommandBase : ListenerCommandBase
                 foreach (DictionaryEntry value in portable.UsingValues) usingValues[value.Key] = value.Value;
                 continue;
             }
-            parameters[name] = entry.Value;
+            parameters[name] = ForJob(name, entry.Value);
         }
         PortableHandler? handler = Handler is null ? null : PortableHandler.From(Handler, ArgumentList, this);
         if (handler is not null)

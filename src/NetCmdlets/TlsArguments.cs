@@ -2,6 +2,8 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Authentication;
@@ -15,10 +17,12 @@ namespace NetCmdlets;
 internal static class TlsArguments
 {
     /// <summary>The client's TLS, or null when no TLS parameter was given (any of them asks for TLS).</summary>
-    public static TlsClientOptions? Client(bool useTls, bool skipCertificateCheck, string? serverName, X509Certificate2? clientCertificate,
+    public static TlsClientOptions? Client(PSCmdlet cmdlet, bool useTls, bool skipCertificateCheck, string? serverName, X509Certificate2? clientCertificate,
         X509Certificate2[]? trusted, SslProtocols? protocols)
     {
         if (!useTls && !skipCertificateCheck && serverName is null && clientCertificate is null && trusted is null && protocols is null) return null;
+        if (clientCertificate is { HasPrivateKey: false })
+            ThrowInvalid(cmdlet, new ArgumentException($"The client certificate {clientCertificate.Subject} has no private key: without it, it proves nothing."), clientCertificate);
         var options = new TlsClientOptions
         {
             ServerName = serverName,
@@ -40,10 +44,11 @@ internal static class TlsArguments
                 ThrowInvalid(cmdlet, new ArgumentException("-RequireClientCertificate, -CertificateKeyPath and -CertificatePassword need -Certificate: TLS on the server starts with its certificate."), null);
             return null;
         }
-        X509Certificate2 loaded = LoadServerCertificate(cmdlet, certificate, password, keyPath);
+        (X509Certificate2 loaded, X509Certificate2Collection intermediates) = LoadServerCertificate(cmdlet, certificate, password, keyPath);
         try
         {
             var options = new TlsServerOptions(loaded) { RequireClientCertificate = requireClientCertificate, Protocols = protocols ?? TlsDefaults.Protocols };
+            options.Intermediates.AddRange(intermediates);
             if (trusted is not null) options.TrustedCertificates.AddRange(trusted);
             return options;
         }
@@ -54,34 +59,70 @@ internal static class TlsArguments
         }
     }
 
-    private static X509Certificate2 LoadServerCertificate(PSCmdlet cmdlet, object certificate, SecureString? password, string? keyPath)
+    /// <summary>The certificate with its private key, and the others of its file (intermediates, sent to clients with it).</summary>
+    private static (X509Certificate2, X509Certificate2Collection) LoadServerCertificate(PSCmdlet cmdlet, object certificate, SecureString? password, string? keyPath)
     {
         object value = certificate is PSObject wrapped ? wrapped.BaseObject : certificate;
-        if (value is X509Certificate2 ready) return ready;
+        if (value is X509Certificate2 ready) return (ready, new X509Certificate2Collection());
         if (value is not string path)
         {
             ThrowInvalid(cmdlet, new ArgumentException($"-Certificate takes an X509Certificate2 or the path of a PFX or PEM file, not a {value.GetType().Name}."), certificate);
-            return null!;
+            return default;
         }
-        string full = cmdlet.GetUnresolvedProviderPathFromPSPath(path);
+        string full = path;
         try
         {
-            if (keyPath is null) return password is null ? new X509Certificate2(full, (string?)null, X509KeyStorageFlags.Exportable) : new X509Certificate2(full, password, X509KeyStorageFlags.Exportable);
+            full = cmdlet.GetUnresolvedProviderPathFromPSPath(path);
+            var all = new X509Certificate2Collection();
+            X509Certificate2 leaf;
+            if (keyPath is null)
+            {
+                all.Import(full, Plain(password), X509KeyStorageFlags.Exportable);
+                leaf = all.Cast<X509Certificate2>().FirstOrDefault(c => c.HasPrivateKey)
+                    ?? throw new CryptographicException($"{full} holds no certificate with its private key.");
+            }
+            else
+            {
 #if NET8_0_OR_GREATER
-            using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(full, cmdlet.GetUnresolvedProviderPathFromPSPath(keyPath));
-            // Imported again from PKCS#12: Windows' TLS will not use the ephemeral key a PEM file gives.
-            return new X509Certificate2(pem.Export(X509ContentType.Pkcs12));
+                string key = cmdlet.GetUnresolvedProviderPathFromPSPath(keyPath);
+                using X509Certificate2 pem = password is null
+                    ? X509Certificate2.CreateFromPemFile(full, key)
+                    : X509Certificate2.CreateFromEncryptedPemFile(full, Plain(password), key);
+                // Imported again from PKCS#12: Windows' TLS will not use the ephemeral key a PEM file gives.
+                leaf = new X509Certificate2(pem.Export(X509ContentType.Pkcs12));
+                all.ImportFromPemFile(full);
 #else
-            throw new PlatformNotSupportedException("A PEM certificate with -CertificateKeyPath needs PowerShell 7; convert it to PFX for Windows PowerShell.");
+                throw new PlatformNotSupportedException("A PEM certificate with -CertificateKeyPath needs PowerShell 7; convert it to PFX for Windows PowerShell.");
 #endif
+            }
+            var intermediates = new X509Certificate2Collection();
+            foreach (X509Certificate2 other in all)
+            {
+                if (other.Thumbprint != leaf.Thumbprint) intermediates.Add(other);
+            }
+            return (leaf, intermediates);
         }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException or ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException)
         {
             cmdlet.ThrowTerminatingError(new ErrorRecord(e, "CertificateNotLoaded", ErrorCategory.InvalidArgument, path)
             {
                 ErrorDetails = new ErrorDetails($"Cannot load the certificate {full}: {e.Message}"),
             });
-            return null!;
+            return default;
+        }
+    }
+
+    private static string? Plain(SecureString? secret)
+    {
+        if (secret is null) return null;
+        IntPtr text = Marshal.SecureStringToGlobalAllocUnicode(secret);
+        try
+        {
+            return Marshal.PtrToStringUni(text);
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(text);
         }
     }
 

@@ -97,7 +97,9 @@ Describe 'TLS server' {
             $reply = 'ping' | openssl s_client -connect "127.0.0.1:$($job.Port)" -servername localhost -CAfile $caFile -verify_return_error -quiet 2>$null
             $reply | Should -Be 'pong'
             curl --silent --show-error --cacert $caFile "https://localhost:$($job.Port)/" | Should -Be 'ok'
-            Wait-TestCondition { $job.Statistics.TlsFailures -ge 1 } | Should -BeTrue
+            # Waited on as written to the job's error stream: the counter goes up before the record is written.
+            Wait-TestCondition { $job.Error.Count -ge 1 } | Should -BeTrue
+            $job.Statistics.TlsFailures | Should -Be 1
             $job | Stop-Job
             $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
             $notTls = @($failures | Where-Object { $_.FullyQualifiedErrorId -like 'TlsHandshakeFailed.NotTls*' })
@@ -111,7 +113,8 @@ Describe 'TLS server' {
         $job = Start-TcpServer -Port 0 -AsJob -Handler { "plain: $($_.Text)" }
         try {
             $null = 'x' | openssl s_client -connect "127.0.0.1:$($job.Port)" -quiet 2>$null
-            Wait-TestCondition { $job.Statistics.Errors -ge 1 } | Should -BeTrue
+            Wait-TestCondition { $job.Error.Count -ge 1 } | Should -BeTrue
+            $job.Statistics.TlsFailures | Should -Be 1
             $job | Stop-Job
             $received = @($job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue)
             $received | Should -BeNullOrEmpty
@@ -130,7 +133,7 @@ Describe 'TLS server' {
             (Send-TcpMessage -ComputerName localhost -Port $job.Port -Message 'hi' -TrustedCertificate $ca -ClientCertificate $client -Receive).Text | Should -Be 'hello CN=client one'
             'hi' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $ca -Receive -ErrorAction SilentlyContinue
             'hi' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $ca -ClientCertificate $stranger -Receive -ErrorAction SilentlyContinue
-            Wait-TestCondition { $job.Statistics.TlsFailures -ge 2 } | Should -BeTrue
+            Wait-TestCondition { $job.Error.Count -ge 2 } | Should -BeTrue
             $job | Stop-Job
             $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
             @($failures.FullyQualifiedErrorId | ForEach-Object { ($_ -split ',')[0] }) | Sort-Object | Should -Be 'TlsHandshakeFailed.ClientCertificateRequired', 'TlsHandshakeFailed.Untrusted'
@@ -142,6 +145,39 @@ Describe 'TLS server' {
         $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverFiles.Certificate -CertificateKeyPath $serverFiles.Key -Handler { "pem: $($_.Text)" }
         try {
             (Send-TcpMessage -ComputerName localhost -Port $job.Port -Message 'x' -TrustedCertificate $caFile -Receive).Text | Should -Be 'pem: x'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
+    It 'sends the intermediate of a PFX chain, so curl trusting only the root accepts it; a relative path works with -AsJob' {
+        $intermediate = New-TlsCertificate -Subject 'CN=NetCmdlets test intermediate' -CertificateAuthority -Signer $ca
+        $leaf = New-TlsCertificate -DnsName localhost -Signer $intermediate
+        $chain = [System.Security.Cryptography.X509Certificates.X509Certificate2Collection]::new()
+        $null = $chain.Add($leaf); $null = $chain.Add($intermediate)
+        $folder = Join-Path ([IO.Path]::GetTempPath()) "netcmdlets-pfx-$([guid]::NewGuid().ToString('n'))"
+        $null = New-Item -ItemType Directory -Path $folder
+        [IO.File]::WriteAllBytes((Join-Path $folder 'server.pfx'), $chain.Export('Pfx', 'secret'))
+        Push-Location $folder
+        try {
+            $job = Start-TcpServer -Port 0 -AsJob -Certificate ./server.pfx -CertificatePassword (ConvertTo-SecureString 'secret' -AsPlainText -Force) -LineEnding CRLF -Handler {
+                if ($_.Text -eq '') { 'HTTP/1.1 200 OK', 'Content-Length: 5', 'Connection: close', '', 'chain' }
+            }
+        }
+        finally { Pop-Location }
+        try {
+            curl --silent --show-error --cacert $caFile "https://localhost:$($job.Port)/" | Should -Be 'chain'
+        }
+        finally { Remove-TestServerJob $job; Remove-Item -Recurse -Force $folder }
+    }
+
+    It 'a client that connects and leaves without a byte (a health check) is no error' {
+        $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverCert -Handler { 'x' }
+        try {
+            (New-TestTcpClient $job.Port).Dispose()
+            # A real client after it, so the server has surely dealt with the first one.
+            (Send-TcpMessage -ComputerName localhost -Port $job.Port -Message 'hi' -TrustedCertificate $ca -Receive).Text | Should -Be 'x'
+            $job.Error.Count | Should -Be 0
+            $job.Statistics.TlsFailures | Should -Be 0
         }
         finally { Remove-TestServerJob $job }
     }

@@ -147,7 +147,9 @@ public sealed partial class TcpConnection
         if (error is not null)
         {
             // A failure stored by a send or a reader was counted where it happened.
-            if (!ReferenceEquals(error, _failure) && !ReferenceEquals(error, EndedWith)) _server?.AddError();
+            // A TLS client on a plain port counts as a failed handshake; other failures stored were counted where they happened.
+            if (failure is Tls.TlsException) _server?.AddTlsFailure();
+            else if (!ReferenceEquals(error, _failure) && !ReferenceEquals(error, EndedWith)) _server?.AddError();
             Abort();
         }
         else if (_sendClosed && !_ownedByServer)

@@ -31,7 +31,7 @@ public static class TcpConnector
             {
                 if (await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false))
                 {
-                    var transport = new SocketTransport(socket);
+                    var transport = new SocketTransport(socket, inlineCompletions: options.Tls is null);
                     if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding);
                     return new TcpConnection(await SecureAsync(transport, options.Tls, host, target, cancellationToken).ConfigureAwait(false),
                         TcpConnectionRole.Client, options.Framing, options.Encoding);

@@ -121,6 +121,11 @@ public sealed class TcpServer : NetServer
             connection = new TcpConnection(secured, TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
             await OpenAsync(connection).ConfigureAwait(false);
         }
+        catch (TlsException e) when (e.SentNothing)
+        {
+            // Connected and left without a byte: a health check or a port scan, not a failed handshake.
+            transport.Abort();
+        }
         catch (TlsException e)
         {
             transport.Abort();
@@ -136,10 +141,15 @@ public sealed class TcpServer : NetServer
         finally
         {
             Interlocked.Decrement(ref _handshaking);
+            _handshakeSlots.Release();
         }
     }
 
     private int _handshaking;
+    private readonly SemaphoreSlim _handshakeSlots = new(MaxHandshakes);
+
+    /// <summary>TLS handshakes (and handshaken connections waiting to be announced) at once.</summary>
+    private const int MaxHandshakes = 1024;
     private int _saturated;
     private readonly ConcurrentDictionary<IPAddress, bool> _deniedWarned = new();
 
@@ -230,13 +240,16 @@ public sealed class TcpServer : NetServer
                 }
                 // Set-up is inside the try: a client reset while waiting in the backlog fails here
                 // (its endpoints cannot be read), and only that client is lost.
-                var transport = new SocketTransport(client);
+                var transport = new SocketTransport(client, inlineCompletions: _options.ServerTls is null);
                 client = null;
                 if (_options.ServerTls is { } tls)
                 {
                     // Each handshake on its own: a slow or silent client holds up nobody else. It counts
                     // against -MaxConnections from now on.
                     Interlocked.Increment(ref _handshaking);
+                    // Bounded: a slow consumer slows accepting down, as on a plain server, and silent
+                    // clients cannot hold an unbounded number of handshakes.
+                    await _handshakeSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
                     _ = SecureAndOpenAsync(transport, tls);
                 }
                 else

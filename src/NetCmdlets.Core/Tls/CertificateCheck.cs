@@ -43,7 +43,8 @@ internal sealed class CertificateCheck
         X509ChainStatusFlags status = Flags(chain);
         if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0 && _trusted.Count > 0)
         {
-            X509ChainStatusFlags custom = BuildWithTrusted(new X509Certificate2(certificate));
+            using var leaf = new X509Certificate2(certificate);
+            X509ChainStatusFlags custom = BuildWithTrusted(leaf, chain);
             if (custom == X509ChainStatusFlags.NoError) errors &= ~SslPolicyErrors.RemoteCertificateChainErrors;
             status = custom;
         }
@@ -73,11 +74,19 @@ internal sealed class CertificateCheck
         chain?.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status) ?? X509ChainStatusFlags.NoError;
 
     /// <summary>Builds the chain again with the user's certificates as roots; returns what is still wrong.</summary>
-    private X509ChainStatusFlags BuildWithTrusted(X509Certificate2 certificate)
+    private X509ChainStatusFlags BuildWithTrusted(X509Certificate2 certificate, X509Chain? original)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ExtraStore.AddRange(_trusted);
+        if (original is not null)
+        {
+            // The intermediates the peer sent, and the use the certificate must be fit for (server or client
+            // authentication): the same checks as the system's chain, with the user's roots added.
+            chain.ChainPolicy.ExtraStore.AddRange(original.ChainPolicy.ExtraStore);
+            foreach (X509ChainElement element in original.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            foreach (System.Security.Cryptography.Oid usage in original.ChainPolicy.ApplicationPolicy) chain.ChainPolicy.ApplicationPolicy.Add(usage);
+        }
 #if NET8_0_OR_GREATER
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(_trusted);

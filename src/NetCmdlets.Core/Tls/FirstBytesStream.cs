@@ -61,6 +61,30 @@ internal sealed class FirstBytesStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _inner.WriteAsync(buffer, cancellationToken);
 #endif
 
+    // .NET Framework's SslStream reads and writes its inner stream through Begin/End. Stream's own versions
+    // would share one lock between reads and writes, so a pending read would block every write.
+    public override IAsyncResult BeginRead(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state)
+    {
+        if (_kept >= Keep) return _inner.BeginRead(buffer, offset, count, callback, state);
+        var completion = new TaskCompletionSource<int>(state);
+        ReadAsync(buffer, offset, count, CancellationToken.None).ContinueWith(read =>
+        {
+            if (read.IsFaulted) completion.TrySetException(read.Exception!.InnerExceptions);
+            else if (read.IsCanceled) completion.TrySetCanceled();
+            else completion.TrySetResult(read.Result);
+            callback?.Invoke(completion.Task);
+        }, TaskScheduler.Default);
+        return completion.Task;
+    }
+
+    public override int EndRead(IAsyncResult asyncResult) =>
+        asyncResult is Task<int> mine ? mine.GetAwaiter().GetResult() : _inner.EndRead(asyncResult);
+
+    public override IAsyncResult BeginWrite(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state) =>
+        _inner.BeginWrite(buffer, offset, count, callback, state);
+
+    public override void EndWrite(IAsyncResult asyncResult) => _inner.EndWrite(asyncResult);
+
     public override void Write(byte[] buffer, int offset, int count) => _inner.Write(buffer, offset, count);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);

@@ -33,9 +33,16 @@ public enum TlsFailure
 /// <summary>A TLS handshake that failed, and why.</summary>
 public sealed class TlsException : Exception
 {
-    public TlsException(TlsFailure failure, string message, Exception? inner = null) : base(message, inner) => Failure = failure;
+    public TlsException(TlsFailure failure, string message, Exception? inner = null, bool sentNothing = false) : base(message, inner)
+    {
+        Failure = failure;
+        SentNothing = sentNothing;
+    }
 
     public TlsFailure Failure { get; }
+
+    /// <summary>The peer closed before sending a single byte: a health check or a port scan rather than a client.</summary>
+    public bool SentNothing { get; }
 
     /// <summary>The error id: TlsHandshakeFailed.NameMismatch, TlsHandshakeFailed.NotTls, ...</summary>
     public string ErrorId => $"TlsHandshakeFailed.{Failure}";

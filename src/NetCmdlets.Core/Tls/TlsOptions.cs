@@ -35,6 +35,17 @@ public sealed class TlsServerOptions
 
     public X509Certificate2 Certificate { get; }
 
+    /// <summary>Sent with <see cref="Certificate"/> so clients can build its chain (the intermediates of a PFX or a PEM full chain).</summary>
+    public X509Certificate2Collection Intermediates { get; } = new();
+
+#if NET8_0_OR_GREATER
+    private System.Net.Security.SslStreamCertificateContext? _context;
+
+    /// <summary>The certificate with its intermediates, built once for every handshake.</summary>
+    internal System.Net.Security.SslStreamCertificateContext Context =>
+        _context ??= System.Net.Security.SslStreamCertificateContext.Create(Certificate, Intermediates, offline: true);
+#endif
+
     /// <summary>Ask each client for a certificate and refuse one that sends none, or one that does not validate.</summary>
     public bool RequireClientCertificate { get; set; }
 

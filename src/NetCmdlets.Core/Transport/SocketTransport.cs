@@ -17,7 +17,9 @@ public sealed class SocketTransport : ConnectionTransport
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
 
-    public SocketTransport(Socket socket)
+    /// <param name="inlineCompletions">Run continuations on the socket engine's thread (see <see cref="InlineCompletions"/>);
+    /// false for a socket that will carry TLS, whose handshake continuations sign and build chains.</param>
+    public SocketTransport(Socket socket, bool inlineCompletions = true)
     {
         _socket = socket ?? throw new ArgumentNullException(nameof(socket));
         // Request/reply traffic: small writes must not wait for Nagle.
@@ -26,7 +28,7 @@ public sealed class SocketTransport : ConnectionTransport
         RemoteEndPoint = EndPoints.Normalize(socket.RemoteEndPoint);
         LocalEndPoint = EndPoints.Normalize(socket.LocalEndPoint);
         _stream = new NetworkStream(socket, ownsSocket: true);
-        InlineCompletions.Prefer(socket);
+        if (inlineCompletions) InlineCompletions.Prefer(socket);
     }
 
 

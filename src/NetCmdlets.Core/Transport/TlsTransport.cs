@@ -58,18 +58,38 @@ public sealed class TlsTransport : ConnectionTransport
     public override Task<int> WaitForDataAsync() => Task.FromResult(0);
 #endif
 
+    private readonly object _gate = new();
+    private Task? _closeNotify;
+
     public override void ShutdownSend()
     {
         // close_notify first, so the peer knows the end is real and not a truncation; then the TCP FIN.
-        _ = SendCloseNotifyAsync().ContinueWith(_ => _inner.ShutdownSend(), TaskScheduler.Default);
+        _ = CloseNotify().ContinueWith(_ => _inner.ShutdownSend(), TaskScheduler.Default);
     }
 
-    public override void Abort() => _inner.Abort();
-
-    public override void Close()
+    public override void Abort()
     {
+        _inner.Abort();
+        _ssl.Dispose();
+    }
+
+    /// <summary>Gracefully: close_notify (at most a second's wait for the peer to take it), then the TCP end.</summary>
+    public override void Close() => _ = CloseAsync();
+
+    private async Task CloseAsync()
+    {
+        Task notify = CloseNotify();
+        await Task.WhenAny(notify, Task.Delay(CloseNotifyLimit)).ConfigureAwait(false);
         _inner.Close();
         _ssl.Dispose();
+    }
+
+    private static readonly TimeSpan CloseNotifyLimit = TimeSpan.FromSeconds(1);
+
+    /// <summary>Sends close_notify once, for a half-close and a close alike.</summary>
+    private Task CloseNotify()
+    {
+        lock (_gate) return _closeNotify ??= SendCloseNotifyAsync();
     }
 
     private async Task SendCloseNotifyAsync()
@@ -82,7 +102,7 @@ public sealed class TlsTransport : ConnectionTransport
             await Task.CompletedTask.ConfigureAwait(false);
 #endif
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
         {
             // Gone already: the FIN (or the reset) says enough.
         }
@@ -128,7 +148,7 @@ public sealed class TlsTransport : ConnectionTransport
 #if NET8_0_OR_GREATER
             var authentication = new SslServerAuthenticationOptions
             {
-                ServerCertificate = options.Certificate,
+                ServerCertificateContext = options.Context,
                 ClientCertificateRequired = options.RequireClientCertificate,
                 EnabledSslProtocols = options.Protocols,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -149,18 +169,30 @@ public sealed class TlsTransport : ConnectionTransport
         Task shaking = handshake(timer.Token);
         try
         {
+#if NET8_0_OR_GREATER
+            await shaking.ConfigureAwait(false);
+#else
             // netstandard2.0's handshake takes no token: a stalled peer is let go by disposing the stream.
             using (timer.Token.Register(ssl.Dispose))
             {
                 await shaking.ConfigureAwait(false);
             }
+            // Finished just as the time ran out: the stream may be gone with it.
+            if (timer.IsCancellationRequested) throw new OperationCanceledException(timer.Token);
+#endif
         }
         catch (Exception e) when (e is not TlsException)
         {
             ssl.Dispose();
             if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(cancellationToken);
             if (timer.IsCancellationRequested)
+            {
+                // A peer that sent a few bytes of plain text and waits: plain text, not slowness.
+                ArraySegment<byte> first = sniffed.First;
+                if (first.Count > 0 && first.Array![first.Offset] != 0x16)
+                    throw new TlsException(TlsFailure.NotTls, $"{peer} does not speak TLS: it sent {Describe(first)} where a TLS handshake was expected.", e);
                 throw new TlsException(TlsFailure.Timeout, $"The TLS handshake with {peer} did not finish within {timeout.TotalSeconds:0.###} s.", e);
+            }
             throw Explain(e, sniffed, check, peer);
         }
         sniffed.StopKeeping();
@@ -171,6 +203,8 @@ public sealed class TlsTransport : ConnectionTransport
         if (check.Failure is TlsFailure failure)
             return new TlsException(failure, $"The TLS handshake with {peer} failed: {check.Describe()}", error);
         ArraySegment<byte> first = sniffed.First;
+        if (first.Count == 0 && error is IOException or AuthenticationException)
+            return new TlsException(TlsFailure.Failed, $"{peer} closed the connection during the TLS handshake, before sending anything.", error, sentNothing: true);
         if (first.Count > 0 && !TlsRecords.LooksLikeRecord(first) && !(first.Count < 5 && (first.Array![first.Offset] == 0x16 || first.Array[first.Offset] == 0x15)))
             return new TlsException(TlsFailure.NotTls, $"{peer} does not speak TLS: it sent {Describe(first)} where a TLS handshake was expected.", error);
         return new TlsException(TlsFailure.Failed, $"The TLS handshake with {peer} failed: {error.GetBaseException().Message}", error);

@@ -101,7 +101,7 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
     protected override void ProcessRecord()
     {
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        options.Tls = TlsArguments.Client(UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
+        options.Tls = TlsArguments.Client(this, UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
         TcpConnection connection;
         try
         {

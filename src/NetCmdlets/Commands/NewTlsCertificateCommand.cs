@@ -99,6 +99,7 @@ public sealed class NewTlsCertificateCommand : PSCmdlet
             if (!Signer.HasPrivateKey) throw new ArgumentException($"The signer {Signer.Subject} has no private key.");
             // Within the signer's own validity, as chain validation requires.
             if (notAfter > Signer.NotAfter) notAfter = Signer.NotAfter;
+            if (notBefore < Signer.NotBefore) notBefore = Signer.NotBefore;
             byte[] serial = new byte[12];
             RandomNumberGenerator.Fill(serial);
             serial[0] &= 0x7F;

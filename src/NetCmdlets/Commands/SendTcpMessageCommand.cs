@@ -258,7 +258,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         _target = target;
         _failed = false;
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        options.Tls = TlsArguments.Client(UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
+        options.Tls = TlsArguments.Client(this, UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));

@@ -106,6 +106,12 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public SslProtocols? TlsProtocol { get; set; }
 
+    // The job's runspace does not share this one's current location: its file paths go as full paths.
+    private protected override object? ForJob(string name, object? value) =>
+        name is nameof(Certificate) or nameof(CertificateKeyPath) && (value is PSObject wrapped ? wrapped.BaseObject : value) is string path
+            ? GetUnresolvedProviderPathFromPSPath(path)
+            : value;
+
     protected override NetServer CreateServer(IPEndPoint localEndPoint)
     {
         ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
