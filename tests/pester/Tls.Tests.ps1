@@ -83,6 +83,75 @@ c.close()
     }
 }
 
+Describe 'STARTTLS' {
+    It 'a handler upgrades its connection for Python smtplib.starttls(): greeting and EHLO in clear, the rest over TLS' {
+        $job = Start-TcpServer -Port 0 -AsJob -LineEnding CRLF -OnConnect { '220 mock ESMTP' } -Handler {
+            $connection = $_.Connection
+            switch -Regex ($_.Text) {
+                '^EHLO' { if ($connection.TlsProtocol) { '250-mock', '250 AUTH PLAIN' } else { '250-mock', '250 STARTTLS' }; break }
+                '^STARTTLS$' { '220 2.0.0 Ready to start TLS'; $connection | Set-TcpConnection -StartTls -Certificate $using:serverCert; break }
+                '^NOOP$' { "250 OK $($connection.TlsProtocol)"; break }
+                '^QUIT$' { '221 Bye'; $connection | Close-TcpConnection; break }
+                default { '502 ?' }
+            }
+        }
+        $client = @'
+import smtplib, ssl, sys
+print("ready", flush=True)
+context = ssl.create_default_context(cafile=sys.argv[2])
+with smtplib.SMTP("localhost", int(sys.argv[1]), timeout=10) as s:
+    s.ehlo()
+    print("before:", s.has_extn("starttls"))
+    s.starttls(context=context)
+    s.ehlo()
+    print("after:", s.has_extn("auth"), s.sock.version())
+    print(s.noop()[1].decode())
+'@
+        try {
+            $peer = Start-PythonPeer $client -Arguments "$($job.Port)", $caFile
+            $lines = (Wait-PythonPeer $peer) -split "`n"
+            $lines[0] | Should -Be 'before: True'
+            $lines[1] | Should -BeLike 'after: True TLSv1.*'
+            $lines[2] | Should -BeLike 'OK Tls1*'
+            $job | Stop-Job
+            $received = @($job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue).Text
+            $received | Should -Contain 'STARTTLS'
+            $received | Should -Contain 'NOOP'
+            $failures | Should -BeNullOrEmpty
+        }
+        finally { Stop-PythonPeer $peer; Remove-TestServerJob $job }
+    }
+
+    It 'a client connection upgrades after the go-ahead; clear text sent between the request and the handshake ends it' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler {
+            $connection = $_.Connection
+            if ($_.Text -eq 'STARTTLS') { 'GO'; $connection | Set-TcpConnection -StartTls -Certificate $using:serverCert }
+            else { "echo:$($_.Text):$($connection.TlsProtocol)" }
+        }
+        try {
+            $connection = New-TcpConnection -ComputerName localhost -Port $job.Port
+            (Send-TcpMessage -Connection $connection -Message 'STARTTLS' -Receive).Text | Should -Be 'GO'
+            $connection | Set-TcpConnection -StartTls -TrustedCertificate $ca -PassThru | ForEach-Object TlsProtocol | Should -BeLike 'Tls1*'
+            (Send-TcpMessage -Connection $connection -Message 'x' -Receive).Text | Should -BeLike 'echo:x:Tls1*'
+            $connection.RemoteCertificate.Thumbprint | Should -Be $serverCert.Thumbprint
+            $connection | Close-TcpConnection
+
+            # A client that asks and then sends in clear before shaking hands: the server ends it.
+            $sneaky = New-TestTcpClient $job.Port
+            Send-TestBytes $sneaky ([Text.Encoding]::ASCII.GetBytes("STARTTLS`n"))
+            Read-TestLine $sneaky | Should -Be 'GO'
+            Send-TestBytes $sneaky ([Text.Encoding]::ASCII.GetBytes("injected`n"))
+            Get-TestTcpEnd $sneaky | Should -BeIn 'closed', 'reset'
+            $sneaky.Dispose()
+            Wait-TestCondition { $job.Error.Count -ge 1 } | Should -BeTrue
+            $job | Stop-Job
+            $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
+            ($failures[0].FullyQualifiedErrorId -split ',')[0] | Should -BeLike 'TlsHandshakeFailed.*'
+        }
+        finally { Remove-TestServerJob $job; Close-TestTcpConnection }
+    }
+}
+
 Describe 'TLS server' {
     It 'serves openssl s_client and curl --cacert; plain text on its port is TlsHandshakeFailed.NotTls and the others are served' {
         $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverCert -LineEnding CRLF -Handler {

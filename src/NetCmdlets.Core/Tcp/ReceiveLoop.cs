@@ -96,6 +96,19 @@ internal abstract class ReceiveLoop
                 {
                     buffer = MakeRoom(buffer, ref start, ref end);
                 }
+                // An upgrade to TLS (STARTTLS) takes the stream over: what follows is read through it, never here in clear.
+                Task gate = Connection.ReadGate;
+                if (!gate.IsCompleted)
+                {
+                    await gate.ConfigureAwait(false);
+                    if (Connection.Transport != transport)
+                    {
+                        transport = Connection.Transport;
+                        stream = transport.Stream;
+                        // Bytes sent in clear after the command and before the handshake could be an attacker's (RFC 3207 section 5).
+                        if (start < end) throw new Tls.TlsException(Tls.TlsFailure.Failed, $"{transport.RemoteEndPoint} sent data in clear text after asking for TLS and before the handshake.");
+                    }
+                }
                 int room = buffer.Length - end;
                 int read = await ReadAsync(stream, buffer, end, room).ConfigureAwait(false);
                 if (read == 0)

@@ -19,7 +19,7 @@ internal sealed class SendQueue
     private const int JoinLimit = 64 * 1024;
 
     private readonly object _gate;
-    private readonly Stream _stream;
+    private Stream _stream;
     private readonly string _peer;
     private readonly Queue<PendingSend> _items = new();
     private readonly Action<int, int> _sent;
@@ -43,6 +43,9 @@ internal sealed class SendQueue
     }
 
     public ByteBudget Budget { get; }
+
+    /// <summary>From now on, writes go to <paramref name="stream"/> (TLS laid over the connection). Called under the lock, while idle.</summary>
+    internal void UseStream(Stream stream) => _stream = stream;
 
     /// <summary>Sends are queued or being written. Read under the connection's lock.</summary>
     public bool Busy => _running;

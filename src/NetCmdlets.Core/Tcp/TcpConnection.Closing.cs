@@ -88,13 +88,19 @@ public sealed partial class TcpConnection
     public void Release()
     {
         bool now;
+        Func<Task>? upgrade = null;
         lock (_gate)
         {
             _holds--;
-            if (_holds == 0) ApplyDeferredSwitch();
+            if (_holds == 0)
+            {
+                ApplyDeferredSwitch();
+                upgrade = TakeDeferredUpgrade();
+            }
             now = _holds == 0 && _closeRequested && !SendsBusy && !_closeDecided;
             if (now) _closeDecided = true;
         }
+        if (upgrade is not null) _ = upgrade().ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         if (now) CloseNow(graceful: true);
     }
 

@@ -49,7 +49,8 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
 
     private static int s_lastId;
 
-    private readonly ConnectionTransport _transport;
+    // Replaced once, by an upgrade to TLS (TcpConnection.Upgrading.cs).
+    private volatile ConnectionTransport _transport;
     private readonly ServerStatistics? _server;
     private readonly object _gate = new();
     private readonly ByteBudget _untaken;
@@ -105,6 +106,9 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
 
     /// <summary>This connection's own framer (framers keep per-connection state), which a switch of framing replaces.</summary>
     internal SwitchableFramer Framer { get; }
+
+    /// <summary>The name this side connected to, for checking a certificate on a later upgrade to TLS; null for accepted connections.</summary>
+    internal string? ConnectedHost { get; set; }
 
     /// <summary>The TLS version agreed on; null for plain TCP.</summary>
     public System.Security.Authentication.SslProtocols? TlsProtocol => (_transport as TlsTransport)?.Protocol;

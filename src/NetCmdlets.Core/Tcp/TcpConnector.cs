@@ -32,9 +32,9 @@ public static class TcpConnector
                 if (await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false))
                 {
                     var transport = new SocketTransport(socket, inlineCompletions: options.Tls is null);
-                    if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding);
+                    if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding) { ConnectedHost = host };
                     return new TcpConnection(await SecureAsync(transport, options.Tls, host, target, cancellationToken).ConfigureAwait(false),
-                        TcpConnectionRole.Client, options.Framing, options.Encoding);
+                        TcpConnectionRole.Client, options.Framing, options.Encoding) { ConnectedHost = host };
                 }
                 failure = new NetException(NetErrorKind.ConnectTimeout, target,
                     $"Connecting to {target} ({address}) timed out after {timeout.TotalSeconds:0.###} s.");

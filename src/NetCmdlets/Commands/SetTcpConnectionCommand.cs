@@ -1,5 +1,10 @@
 using System;
 using System.Management.Automation;
+using System.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tls;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Tcp;
 
@@ -9,44 +14,89 @@ namespace NetCmdlets.Commands;
 /// Switches the framing of open connections from the next byte on: for good, or (-NextMessageOnly) for
 /// the next received message only, as a handler does for an HTTP body or an SMTP DATA block.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "TcpConnection")]
+[Cmdlet(VerbsCommon.Set, "TcpConnection", DefaultParameterSetName = FramingSet)]
 [OutputType(typeof(TcpConnection))]
 public sealed class SetTcpConnectionCommand : NetCmdletBase
 {
+    private const string FramingSet = "Framing";
+    private const string StartTlsSet = "StartTls";
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     public TcpConnection[] Connection { get; set; } = null!;
 
     /// <summary>How messages are cut from now on: Line, Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     [TcpFramingTransformation]
     [ArgumentCompleter(typeof(TcpFramingCompleter))]
     public TcpFraming? Framing { get; set; }
 
     /// <summary>No framing from now on: each chunk received is one message.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     public SwitchParameter Raw { get; set; }
 
     /// <summary>With lines: LF or CRLF at the end of each line sent.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     [ValidateSet("LF", "CRLF", IgnoreCase = true)]
     public string? LineEnding { get; set; }
 
     /// <summary>Messages end with this string (in the connection's encoding) or these bytes; implies -Framing Delimiter.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     public object? Delimiter { get; set; }
 
     /// <summary>Messages of exactly this many bytes (an HTTP body of Content-Length bytes); implies -Framing Fixed.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     [ValidateRange(1, int.MaxValue)]
     public int Size { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
     /// <summary>Only the next message received is cut this way; then the connection's framing reads on, and what is sent keeps it throughout.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FramingSet)]
     public SwitchParameter NextMessageOnly { get; set; }
+
+    /// <summary>
+    /// STARTTLS: TLS from the next byte on. On a server's connection (in a handler) with -Certificate, after the
+    /// handler's reply (the go-ahead) is sent; on a client connection, at once, after the server said go.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = StartTlsSet)]
+    public SwitchParameter StartTls { get; set; }
+
+    /// <summary>With -StartTls on a server's connection: the server's certificate (an X509Certificate2, or a PFX or PEM path).</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public object? Certificate { get; set; }
+
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public SecureString? CertificatePassword { get; set; }
+
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>With -StartTls on a server's connection: the client must prove itself with a certificate.</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public SwitchParameter RequireClientCertificate { get; set; }
+
+    /// <summary>With -StartTls: certificates trusted besides the system's roots (the peer's authority).</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    [CertificateTransformation]
+    public X509Certificate2[]? TrustedCertificate { get; set; }
+
+    /// <summary>With -StartTls on a client connection: accept any server certificate.</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>With -StartTls on a client connection: the name to check the certificate against, instead of the one connected to.</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public string? TlsServerName { get; set; }
+
+    /// <summary>With -StartTls on a client connection: the certificate to prove this client with.</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>With -StartTls: the TLS versions allowed; Tls12 and Tls13 by default.</summary>
+    [Parameter(ParameterSetName = StartTlsSet)]
+    public SslProtocols? TlsProtocol { get; set; }
 
     /// <summary>Emit each connection after switching it.</summary>
     [Parameter]
@@ -56,6 +106,11 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
     {
         foreach (TcpConnection connection in Connection)
         {
+            if (StartTls)
+            {
+                if (Upgrade(connection) && PassThru) WriteObject(connection);
+                continue;
+            }
             MessageFraming framing = Resolve(connection);
             connection.SwitchFraming(framing, NextMessageOnly);
             WriteVerbose(NextMessageOnly
@@ -63,6 +118,39 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
                 : $"Connection {connection} is framed as {framing.Name} from here on.");
             if (PassThru) WriteObject(connection);
         }
+    }
+
+    /// <returns>False when the upgrade failed (an error was written).</returns>
+    private bool Upgrade(TcpConnection connection)
+    {
+        try
+        {
+            if (connection.Role == TcpConnectionRole.Server)
+            {
+                TlsServerOptions? options = TlsArguments.Server(this, Certificate, CertificatePassword, CertificateKeyPath, RequireClientCertificate, TrustedCertificate, TlsProtocol);
+                if (options is null)
+                {
+                    ThrowTerminatingError(new ErrorRecord(new ArgumentException("-StartTls on a server's connection needs -Certificate."), "InvalidTlsArgument", ErrorCategory.InvalidArgument, connection));
+                    return false;
+                }
+                connection.StartTls(options);
+                WriteVerbose($"Connection {connection} speaks TLS once the reply being made is sent.");
+                return true;
+            }
+            TlsClientOptions client = TlsArguments.Client(this, true, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol)!;
+            UntilStopped(() => connection.StartTlsAsync(client, StopToken).GetAwaiter().GetResult());
+            WriteVerbose($"Connection {connection} speaks {connection.TlsProtocol} now.");
+            return true;
+        }
+        catch (NetException e)
+        {
+            WriteError(ErrorRecords.From(e));
+        }
+        catch (InvalidOperationException e)
+        {
+            WriteError(new ErrorRecord(e, "TlsAlready", ErrorCategory.InvalidOperation, connection));
+        }
+        return false;
     }
 
     private MessageFraming Resolve(TcpConnection connection)
