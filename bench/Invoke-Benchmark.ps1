@@ -46,8 +46,8 @@ param(
 
     [string] $ModulePath = (Join-Path $PSScriptRoot '../output/NetCmdlets'),
 
-    [ValidateSet('Echo', 'Idle', 'Udp', 'Stream')]
-    [string[]] $Scenario = @('Echo', 'Idle', 'Udp', 'Stream'),
+    [ValidateSet('Echo', 'Idle', 'Udp', 'Stream', 'Tls')]
+    [string[]] $Scenario = @('Echo', 'Idle', 'Udp', 'Stream', 'Tls'),
 
     [string] $ResultPath
 )
@@ -607,7 +607,7 @@ function Measure-Udp {
 
 # The commands the stream and echo rows run beside the module, and the Debian packages they come in.
 # nc is called as nc.openbsd: another netcat under the name nc takes other options.
-$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3' }
+$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3'; 'openssl' = 'openssl' }
 
 function Find-Tool {
     param([Parameter(Mandatory)] [string] $Name)
@@ -661,6 +661,108 @@ function Wait-TcpListener {
     while (-not (Get-Content /proc/net/tcp, /proc/net/tcp6 -ErrorAction Ignore | Where-Object { $_ -match $pattern })) {
         if ($Child.Process.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "$($Child.Name) did not listen on port $Port.$(Get-ChildErrorText $Child)" }
         Start-Sleep -Milliseconds 20
+    }
+}
+
+#endregion
+
+#region TLS
+
+# A test certificate for the TLS servers, as PEM (socat, the module) and PFX (the raw .NET server), in /dev/shm.
+function New-BenchCertificate {
+    $folder = Join-Path $(if (Test-Path /dev/shm) { '/dev/shm' } else { [IO.Path]::GetTempPath() }) "netcmdlets-bench-tls-$PID"
+    $null = New-Item -ItemType Directory -Force -Path $folder
+    $certificate = Join-Path $folder 'server.crt'
+    $key = Join-Path $folder 'server.key'
+    $pfx = Join-Path $folder 'server.pfx'
+    $made = Invoke-Tool -Name 'openssl req' -FileName 'openssl' -TimeoutSec 60 -Arguments @(
+        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', $key, '-out', $certificate, '-days', '2', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1')
+    if ($made.ExitCode -ne 0) { throw "openssl req failed: $($made.Error)" }
+    $exported = Invoke-Tool -Name 'openssl pkcs12' -FileName 'openssl' -TimeoutSec 60 -Arguments @(
+        'pkcs12', '-export', '-in', $certificate, '-inkey', $key, '-out', $pfx, '-passout', 'pass:bench')
+    if ($exported.ExitCode -ne 0) { throw "openssl pkcs12 failed: $($exported.Error)" }
+    [pscustomobject]@{ Folder = $folder; Certificate = $certificate; Key = $key; Pfx = $pfx }
+}
+
+function Measure-Tls {
+    if (-not (Find-Tool 'openssl')) {
+        $rows.Add([pscustomobject]@{ Scenario = 'TLS'; Server = ''; Figure = $null; Unit = ''; Ratios = $null; Target = ''; Met = $null; Notes = 'openssl not installed: no certificate' })
+        return
+    }
+    $files = New-BenchCertificate
+    try {
+        $servers = [ordered]@{
+            'Start-TcpServer -Certificate' = {
+                $child = Start-ChildPwsh -Name 'Start-TcpServer -Certificate' -Script 'TcpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest, '-CertificatePath', $files.Certificate, '-KeyPath', $files.Key)
+                $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
+            }
+            'raw .NET SslStream' = {
+                $child = Start-BenchTool -Name 'raw .NET TLS echo server' -Arguments @('tls-echo-server', '--cert', $files.Pfx, '--password', 'bench')
+                $child, [int](Wait-ChildLine $child -Pattern '^(\d+)$' -TimeoutSec 30)[1]
+            }
+            'socat OPENSSL-LISTEN,fork PIPE' = {
+                $socat = Find-Tool 'socat'
+                if (-not $socat) { return }
+                $port = Get-FreePort
+                $child = Start-Child -Name 'socat TLS' -FileName $socat -Arguments @(
+                    "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$($files.Certificate),key=$($files.Key),verify=0", 'PIPE')
+                Wait-TcpListener -Port $port -Child $child
+                $child, $port
+            }
+        }
+        $measured = [Collections.Generic.List[object]]::new()
+        foreach ($name in $servers.Keys) {
+            $child = $null
+            try {
+                $started = & $servers[$name]
+                if (-not $started) {
+                    $measured.Add([pscustomobject]@{ Server = $name; Echo = $null; EchoCpu = $null; Handshakes = $null; Notes = 'not installed' })
+                    continue
+                }
+                $child, $port = $started
+                $figures = @{}
+                foreach ($test in @(
+                        @{ Key = 'Echo'; Command = 'tls-echo-client'; Unit = 'roundTripsPerSecond'; All = 'allRoundTrips' }
+                        @{ Key = 'Handshakes'; Command = 'tls-handshake-client'; Unit = 'handshakesPerSecond'; All = 'allHandshakes' })) {
+                    $cpuBefore = Get-TreeCpuSeconds $child.Process.Id
+                    $client = Start-BenchTool -Name "$($test.Command) 50" -Arguments @(
+                        $test.Command, '--host', '127.0.0.1', '--port', "$port", '--connections', '50',
+                        '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)")
+                    try { $result = Receive-ChildJson $client -TimeoutSec ($settings.EchoSeconds + $settings.Warmup + 30) } finally { Stop-Child $client }
+                    $cpu = (Get-TreeCpuSeconds $child.Process.Id) - $cpuBefore
+                    $figures[$test.Key] = [double]$result.($test.Unit)
+                    $figures["$($test.Key)Cpu"] = if ($result.($test.All) -gt 0) { 1e6 * $cpu / $result.($test.All) } else { $null }
+                    $figures["$($test.Key)Errors"] = if ($result.errors) { "$($result.errors) error(s): $($result.firstError)" } else { '' }
+                }
+                $entry = [pscustomobject]@{ Server = $name; Echo = $figures.Echo; EchoCpu = $figures.EchoCpu; Handshakes = $figures.Handshakes; HandshakeCpu = $figures.HandshakesCpu; Notes = (@($figures.EchoErrors, $figures.HandshakesErrors) | Where-Object { $_ }) -join '; ' }
+                $measured.Add($entry)
+                Write-Host ('  {0,-34} {1,10:N0} rt/s  {2,8:N0} handshakes/s' -f $name, $entry.Echo, $entry.Handshakes)
+            }
+            catch {
+                Write-Warning "TLS against ${name} failed: $_"
+                $measured.Add([pscustomobject]@{ Server = $name; Echo = $null; EchoCpu = $null; Handshakes = $null; HandshakeCpu = $null; Notes = "failed: $_" })
+            }
+            finally {
+                if ($child) { Stop-Child $child }
+            }
+        }
+        $raw = $measured | Where-Object Server -EQ 'raw .NET SslStream' | Select-Object -First 1
+        foreach ($entry in $measured) {
+            $echoNotes = @(if ($null -ne $entry.EchoCpu) { '{0:N1} us server CPU/rt' -f $entry.EchoCpu }; $entry.Notes) | Where-Object { $_ }
+            $rows.Add([pscustomobject]@{
+                Scenario = 'TLS echo 64 B, 50 conn'; Server = $entry.Server; Figure = $entry.Echo; Unit = 'round trips/s'
+                Ratios = [ordered]@{ 'raw .NET' = (Get-Ratio $entry.Echo $(if ($raw) { $raw.Echo })) }; Target = ''; Met = $null; Notes = $echoNotes -join '; '
+            })
+            $handshakeNotes = @(if ($null -ne $entry.HandshakeCpu) { '{0:N0} us server CPU/handshake' -f $entry.HandshakeCpu }) | Where-Object { $_ }
+            $rows.Add([pscustomobject]@{
+                Scenario = 'TLS handshakes, 50 conn'; Server = $entry.Server; Figure = $entry.Handshakes; Unit = 'handshakes/s'
+                Ratios = [ordered]@{ 'raw .NET' = (Get-Ratio $entry.Handshakes $(if ($raw) { $raw.Handshakes })) }; Target = ''; Met = $null; Notes = $handshakeNotes -join '; '
+            })
+        }
+    }
+    finally {
+        Remove-Item -LiteralPath $files.Folder -Recurse -Force -ErrorAction Ignore
     }
 }
 
@@ -911,6 +1013,10 @@ try {
     if ('Stream' -in $Scenario) {
         Write-Host 'Stream...'
         Measure-Stream
+    }
+    if ('Tls' -in $Scenario) {
+        Write-Host 'TLS...'
+        Measure-Tls
     }
 
     $table = $rows | Format-Table -AutoSize -Wrap -Property Scenario, Server,

@@ -15,7 +15,10 @@ public static class Program
   echo-server  [--port 0]                       prints the port, runs until stdin closes
   idle-clients --port P [--count 10000] [--concurrency 256] [--hold-seconds 0 (until stdin closes)]
   udp-send     --port P [--count 200000] [--size 64]
-  udp-receive  [--port 0] [--count 200000] [--timeout-sec 10]   prints the port, then the JSON";
+  udp-receive  [--port 0] [--count 200000] [--timeout-sec 10]   prints the port, then the JSON
+  tls-echo-server     --cert server.pfx [--password p] [--port 0]   SslStream line echo; prints the port
+  tls-echo-client     --port P [--connections 50] [--seconds 5] [--warmup 1] [--size 64]
+  tls-handshake-client --port P [--connections 50] [--seconds 5] [--warmup 1]";
 
     public static async Task<int> Main(string[] args)
     {
@@ -44,6 +47,12 @@ public static class Program
                 return await EchoServer.RunAsync(options).ConfigureAwait(false);
             case "idle-clients":
                 return await IdleClients.RunAsync(options).ConfigureAwait(false);
+            case "tls-echo-server":
+                return await TlsBench.ServerAsync(options).ConfigureAwait(false);
+            case "tls-echo-client":
+                return await TlsBench.EchoClientAsync(options).ConfigureAwait(false);
+            case "tls-handshake-client":
+                return await TlsBench.HandshakeClientAsync(options).ConfigureAwait(false);
             case "udp-send":
                 return UdpSend.Run(options);
             case "udp-receive":

@@ -15,18 +15,22 @@ param(
     [int] $MaxSeconds = 600,
     # Line (the default), LengthPrefixed, or Json: the same echo in another framing (with Json, the
     # object parsed from each line is converted back).
-    [string] $Framing = 'Line'
+    [string] $Framing = 'Line',
+    # TLS: a PEM certificate and its key.
+    [string] $CertificatePath,
+    [string] $KeyPath
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $handler = if ($Framing -eq 'Json') { { $_ } } else { { $_.Text } }
+$tls = if ($CertificatePath) { @{ Certificate = $CertificatePath; CertificateKeyPath = $KeyPath } } else { @{} }
 
 if ($AsJob) {
-    $job = Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -AsJob
+    $job = Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -AsJob @tls
     [Console]::Out.WriteLine("Listening on TCP 127.0.0.1:$($job.Port)")
     $null = $job | Wait-Job -Timeout ($MaxSeconds + 10)
 }
 else {
     # -InformationAction Continue shows the 'Listening' record, port included, on stdout.
-    Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -InformationAction Continue | Out-Null
+    Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds @tls -InformationAction Continue | Out-Null
 }
