@@ -102,6 +102,8 @@ for source in ("127.0.0.2", "127.0.0.3", "127.0.0.9"):
             $peer = Start-PythonPeer $client -Arguments "$($job.Port)" -TimeoutSec 30
             (Wait-PythonPeer $peer) -split "`n" | Should -Be '127.0.0.2 re:hi from 127.0.0.2', '127.0.0.3 refused', '127.0.0.9 refused'
             $job.Statistics.Denied | Should -Be 2
+            # The warnings are taken by the job's pump after the refusals are counted: wait for them before stopping it.
+            Wait-TestCondition { $job.Warning.Count -ge 2 } | Should -BeTrue
             $job | Stop-Job
             $null = $job | Receive-Job -WarningVariable warnings -WarningAction SilentlyContinue
             @($warnings | Where-Object { "$_" -like 'Refused a client from*' }).Count | Should -Be 2

@@ -136,6 +136,12 @@ with smtplib.SMTP("localhost", int(sys.argv[1]), timeout=10) as s:
             $connection.RemoteCertificate.Thumbprint | Should -Be $serverCert.Thumbprint
             $connection | Close-TcpConnection
 
+            # A client that asks and sends more in the same write: what follows STARTTLS never becomes a message.
+            $eager = New-TestTcpClient $job.Port
+            Send-TestBytes $eager ([Text.Encoding]::ASCII.GetBytes("STARTTLS`ninjected`n"))
+            Get-TestTcpEnd $eager | Should -Match '^(closed|reset|data:\d+)$'
+            $eager.Dispose()
+
             # A client that asks and then sends in clear before shaking hands: the server ends it.
             $sneaky = New-TestTcpClient $job.Port
             Send-TestBytes $sneaky ([Text.Encoding]::ASCII.GetBytes("STARTTLS`n"))
@@ -143,10 +149,11 @@ with smtplib.SMTP("localhost", int(sys.argv[1]), timeout=10) as s:
             Send-TestBytes $sneaky ([Text.Encoding]::ASCII.GetBytes("injected`n"))
             Get-TestTcpEnd $sneaky | Should -BeIn 'closed', 'reset'
             $sneaky.Dispose()
-            Wait-TestCondition { $job.Error.Count -ge 1 } | Should -BeTrue
+            Wait-TestCondition { $job.Error.Count -ge 2 } | Should -BeTrue
             $job | Stop-Job
-            $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
-            ($failures[0].FullyQualifiedErrorId -split ',')[0] | Should -BeLike 'TlsHandshakeFailed.*'
+            $received = @($job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue).Text
+            $received | Should -Not -Contain 'injected'
+            @($failures | ForEach-Object { ($_.FullyQualifiedErrorId -split ',')[0] }) | Should -BeLike 'TlsHandshakeFailed.*'
         }
         finally { Remove-TestServerJob $job; Close-TestTcpConnection }
     }

@@ -46,14 +46,21 @@ public sealed class AddressFilter
             string trimmed = text.Trim();
             int slash = trimmed.IndexOf('/');
             string addressText = slash < 0 ? trimmed : trimmed.Substring(0, slash);
-            if (!IPAddress.TryParse(addressText, out IPAddress? address))
-                throw new FormatException($"'{text}' is not an IP address or a CIDR range (10.0.0.0/8, ::1).");
+            if (!IPAddress.TryParse(addressText, out IPAddress? address) || (address.AddressFamily == AddressFamily.InterNetwork && !IsDottedQuad(addressText)))
+                throw new FormatException($"'{text}' is not an IP address or a CIDR range (10.0.0.0/8, ::1): IPv4 needs four decimal parts.");
             if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
             byte[] bytes = address.GetAddressBytes();
             int prefix = bytes.Length * 8;
             if (slash >= 0 && (!int.TryParse(trimmed.Substring(slash + 1), out prefix) || prefix < 0 || prefix > bytes.Length * 8))
                 throw new FormatException($"'{text}' has no valid prefix length: 0 to {bytes.Length * 8} for {(bytes.Length == 4 ? "IPv4" : "IPv6")}.");
             return new AddressRange(bytes, prefix);
+        }
+
+        // The system parser takes 10/8 as 0.0.0.10 and 010.0.0.1 as octal: a deny list must mean what it says.
+        private static bool IsDottedQuad(string text)
+        {
+            string[] parts = text.Split('.');
+            return parts.Length == 4 && parts.All(part => part.Length is > 0 and <= 3 && part.All(char.IsDigit) && (part.Length == 1 || part[0] != '0'));
         }
 
         public bool Contains(IPAddress address)

@@ -37,6 +37,15 @@ internal sealed class ClientInbox
 
     public ByteBudget Budget { get; }
 
+    /// <summary>Bytes are here that nobody has read yet.</summary>
+    public bool HasUnread
+    {
+        get
+        {
+            lock (_gate) return _chunks.Count > 0 || _end > _start;
+        }
+    }
+
     /// <summary>The peer has finished sending (or the connection failed); what is here can still be read.</summary>
     public bool Ended
     {

@@ -38,6 +38,9 @@ internal abstract class ReceiveLoop
     /// <summary>Takes one message (a slice of the loop's buffer: copy what is kept); its task pauses reading until done.</summary>
     protected abstract Task DeliverAsync(ArraySegment<byte> message);
 
+    private Tls.TlsException ClearTextAfterStartTls() =>
+        new(Tls.TlsFailure.Failed, $"{Connection.RemoteEndPoint} sent data in clear text after asking for TLS and before the handshake (RFC 3207 forbids it).");
+
     /// <summary>Looks at the first bytes the peer sent; throws to end the connection (a TLS handshake on a plain-text port).</summary>
     protected virtual void CheckFirstBytes(ArraySegment<byte> first)
     {
@@ -98,16 +101,14 @@ internal abstract class ReceiveLoop
                 }
                 // An upgrade to TLS (STARTTLS) takes the stream over: what follows is read through it, never here in clear.
                 Task gate = Connection.ReadGate;
-                if (!gate.IsCompleted)
+                if (!gate.IsCompleted) await gate.ConfigureAwait(false);
+                // Checked every time, not only after a wait: the upgrade may have finished while this loop was elsewhere.
+                if (Connection.Transport != transport)
                 {
-                    await gate.ConfigureAwait(false);
-                    if (Connection.Transport != transport)
-                    {
-                        transport = Connection.Transport;
-                        stream = transport.Stream;
-                        // Bytes sent in clear after the command and before the handshake could be an attacker's (RFC 3207 section 5).
-                        if (start < end) throw new Tls.TlsException(Tls.TlsFailure.Failed, $"{transport.RemoteEndPoint} sent data in clear text after asking for TLS and before the handshake.");
-                    }
+                    transport = Connection.Transport;
+                    stream = transport.Stream;
+                    // Bytes sent in clear after the command and before the handshake could be an attacker's (RFC 3207 section 5).
+                    if (start < end) throw ClearTextAfterStartTls();
                 }
                 int room = buffer.Length - end;
                 int read = await ReadAsync(stream, buffer, end, room).ConfigureAwait(false);
@@ -130,6 +131,8 @@ internal abstract class ReceiveLoop
                 {
                     Task turn = TurnAsync();
                     if (!turn.IsCompleted) await turn.ConfigureAwait(false);
+                    // The handler asked for TLS: nothing more that came in clear may become a message.
+                    if (!Connection.ReadGate.IsCompleted || Connection.Transport != transport) throw ClearTextAfterStartTls();
                     if (!Framer.TryRead(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> message, out int consumed)) break;
                     Task delivered = DeliverAsync(message);
                     if (!delivered.IsCompleted) await delivered.ConfigureAwait(false);

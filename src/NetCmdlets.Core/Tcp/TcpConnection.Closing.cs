@@ -99,6 +99,8 @@ public sealed partial class TcpConnection
             }
             now = _holds == 0 && _closeRequested && !SendsBusy && !_closeDecided;
             if (now) _closeDecided = true;
+            // Closing now: no upgrade to start on a connection that is ending.
+            if (now) upgrade = null;
         }
         if (upgrade is not null) _ = upgrade().ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         if (now) CloseNow(graceful: true);
@@ -120,7 +122,7 @@ public sealed partial class TcpConnection
     {
         get
         {
-            lock (_gate) return _holds > 0 || SendsBusy || _unhandled > 0 || _untaken.Used > 0;
+            lock (_gate) return _holds > 0 || SendsBusy || _unhandled > 0 || _untaken.Used > 0 || _readGate is not null;
         }
     }
 
@@ -161,6 +163,7 @@ public sealed partial class TcpConnection
         _untaken.Cancel();
         _inbox?.Budget.Cancel();
         EndTurns();
+        EndUpgrade();
         _server?.ConnectionClosed();
     }
 }

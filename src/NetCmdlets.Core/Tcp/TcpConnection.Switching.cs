@@ -95,7 +95,6 @@ public sealed partial class TcpConnection
     /// <summary>The connection's consumer finished with a message (or with its opening): the next one may be cut.</summary>
     public void MessageHandled()
     {
-        if (!FramesInTurn) return;
         TaskCompletionSource<bool>? wake = null;
         lock (_gate)
         {
@@ -111,7 +110,8 @@ public sealed partial class TcpConnection
     /// <summary>A message (or the opening) goes to the consumer, who will say when it is handled.</summary>
     internal void AwaitHandling()
     {
-        if (!FramesInTurn) return;
+        // Counted on every server connection (the idle limit asks whether a message is still being handled);
+        // waited on only by connections that frame in turn.
         lock (_gate) _unhandled++;
     }
 

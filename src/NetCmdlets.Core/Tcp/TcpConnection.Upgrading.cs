@@ -51,9 +51,32 @@ public sealed partial class TcpConnection
     public Task StartTlsAsync(TlsClientOptions options, CancellationToken cancellationToken)
     {
         if (options is null) throw new ArgumentNullException(nameof(options));
-        lock (_gate) OpenGate();
+        lock (_gate)
+        {
+            // What came in clear after the go-ahead and is not read yet could be an attacker's (RFC 3207 section 5).
+            if (_inbox?.HasUnread == true)
+            {
+                Abort();
+                throw new NetException(NetErrorKind.Tls, RemoteEndPoint.ToString(),
+                    $"{RemoteEndPoint} sent more in clear text after its go-ahead for TLS; the connection is closed.",
+                    new TlsException(TlsFailure.Failed, "clear text after the go-ahead for TLS"));
+            }
+            OpenGate();
+        }
         string host = options.ServerName ?? ConnectedHost ?? RemoteEndPoint.Address.ToString();
         return UpgradeAsync(plain => TlsTransport.AuthenticateAsClientAsync(plain, options, host, cancellationToken));
+    }
+
+    /// <summary>On close: an upgrade asked for will not come, and a loop waiting for it goes on, to find the connection closed.</summary>
+    private void EndUpgrade()
+    {
+        TaskCompletionSource<bool>? gate;
+        lock (_gate)
+        {
+            _pendingServerTls = null;
+            gate = _readGate;
+        }
+        gate?.TrySetResult(true);
     }
 
     /// <summary>Under the lock: the receive loop stops reading in clear from here on.</summary>
@@ -80,9 +103,16 @@ public sealed partial class TcpConnection
         {
             // Everything queued in clear (the go-ahead) is written before the first byte of the handshake.
             await SendAsync(new[] { Outgoing.Raw(Array.Empty<byte>()) }, CancellationToken.None).ConfigureAwait(false);
-            TlsTransport secured = await handshake(_transport).ConfigureAwait(false);
+            ConnectionTransport plain = _transport;
+            (plain as SocketTransport)?.StopInlineCompletions();
+            TlsTransport secured = await handshake(plain).ConfigureAwait(false);
             lock (_gate)
             {
+                if (Volatile.Read(ref _closed) != 0)
+                {
+                    secured.Abort();
+                    return;
+                }
                 _transport = secured;
                 _sends?.UseStream(secured.Stream);
                 _readGate = null;
@@ -91,8 +121,14 @@ public sealed partial class TcpConnection
         catch (TlsException e)
         {
             var error = new NetException(NetErrorKind.Tls, RemoteEndPoint.ToString(), e.Message, e);
-            lock (_gate) _endedWith ??= error;
-            _server?.AddTlsFailure();
+            bool first;
+            lock (_gate)
+            {
+                // Closed meanwhile (the idle limit, a stop): that is why it failed, and it was counted then.
+                first = _endedWith is null && Volatile.Read(ref _closed) == 0;
+                _endedWith ??= error;
+            }
+            if (first) _server?.AddTlsFailure();
             Abort();
             throw error;
         }

@@ -94,12 +94,9 @@ public sealed class TcpServer : NetServer
     /// <summary>Hands a new connection on: registered, announced (Opened), then read.</summary>
     private async Task OpenAsync(TcpConnection connection)
     {
-        if (_options.FrameInTurn)
-        {
-            connection.FramesInTurn = true;
-            // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
-            connection.AwaitHandling();
-        }
+        connection.FramesInTurn = _options.FrameInTurn;
+        // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
+        connection.AwaitHandling();
         _connections[connection.Id] = connection;
         Statistics.ConnectionOpened();
         // Counted in the queue's bound: a consumer that falls behind slows accepting down too.
@@ -175,7 +172,7 @@ public sealed class TcpServer : NetServer
             return false;
         }
         // Room again, and well below the limit: the next time it fills up is worth a warning again.
-        if (max > 0 && Statistics.ConnectionsOpen + Volatile.Read(ref _handshaking) < max * 9 / 10) Volatile.Write(ref _saturated, 0);
+        if (max > 0 && Statistics.ConnectionsOpen + Volatile.Read(ref _handshaking) < Math.Max(1, max * 9 / 10)) Volatile.Write(ref _saturated, 0);
         return true;
     }
 
@@ -214,8 +211,15 @@ public sealed class TcpServer : NetServer
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (TcpConnection connection in _connections.Values)
             {
-                if (now - connection.LastActivity > limit && connection.State is TcpConnectionState.Open or TcpConnectionState.SendClosed && !connection.Working)
-                    connection.EndIdle(idle);
+                try
+                {
+                    if (now - connection.LastActivity > limit && connection.State is TcpConnectionState.Open or TcpConnectionState.SendClosed && !connection.Working)
+                        connection.EndIdle(idle);
+                }
+                catch (Exception)
+                {
+                    // One connection's failure to close must not end the limit for the others.
+                }
             }
         }
     }
@@ -246,10 +250,18 @@ public sealed class TcpServer : NetServer
                 {
                     // Each handshake on its own: a slow or silent client holds up nobody else. It counts
                     // against -MaxConnections from now on.
-                    Interlocked.Increment(ref _handshaking);
                     // Bounded: a slow consumer slows accepting down, as on a plain server, and silent
                     // clients cannot hold an unbounded number of handshakes.
-                    await _handshakeSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await _handshakeSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        transport.Abort();
+                        throw;
+                    }
+                    Interlocked.Increment(ref _handshaking);
                     _ = SecureAndOpenAsync(transport, tls);
                 }
                 else

@@ -22,13 +22,18 @@ internal static class InlineCompletions
         typeof(SafeSocketHandle).GetProperty("PreferInlineCompletions", BindingFlags.Instance | BindingFlags.NonPublic);
 #endif
 
-    public static void Prefer(Socket socket)
+    public static void Prefer(Socket socket) => Set(socket, true);
+
+    /// <summary>Back to the thread pool: before a TLS handshake on the socket, whose continuations sign and build chains.</summary>
+    public static void Stop(Socket socket) => Set(socket, false);
+
+    private static void Set(Socket socket, bool inline)
     {
 #if NET8_0_OR_GREATER
         if (!s_enabled || s_property?.SetMethod is null) return;
         try
         {
-            s_property.SetValue(socket.SafeHandle, true);
+            s_property.SetValue(socket.SafeHandle, inline);
         }
         catch (Exception e) when (e is TargetInvocationException or ArgumentException or MethodAccessException)
         {

@@ -34,6 +34,9 @@ public sealed class SocketTransport : ConnectionTransport
 
     public override Stream Stream => _stream;
 
+    /// <summary>Before TLS is laid over it (STARTTLS): its continuations go back to the thread pool.</summary>
+    internal void StopInlineCompletions() => InlineCompletions.Stop(_socket);
+
     public override IPEndPoint LocalEndPoint { get; }
 
     public override IPEndPoint RemoteEndPoint { get; }

@@ -35,6 +35,10 @@ public class AddressFilterTests
     [InlineData("::/129")]
     [InlineData("10.0.0.0/x")]
     [InlineData("example.com")]
+    [InlineData("10/8")]
+    [InlineData("010.0.0.0/8")]
+    [InlineData("192.168.1/24")]
+    [InlineData("0x7f.0.0.1")]
     public void EntriesThatAreNotRangesAreRefused(string entry)
     {
         Assert.Throws<FormatException>(() => new AddressFilter(new[] { entry }, null));
