@@ -12,11 +12,13 @@ in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
   Demo   Build, then run examples/demo.ps1 against the built module
   Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: about a minute)
+  Fuzz   SharpFuzz and AFL++ on every framer and the TLS detection, 5 minutes each (-Quick: 30 s);
+         Test runs the same for a few seconds each
   Clean  removes output/ and every bin/ and obj/
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -118,6 +120,11 @@ switch ($Task) {
     'Bench' {
         Invoke-Build
         & (Join-Path $root 'bench/Invoke-Benchmark.ps1') -Quick:$Quick
+    }
+    'Fuzz' {
+        $results = & (Join-Path $root 'tests/fuzz/Invoke-Fuzz.ps1') -Seconds $(if ($Quick) { 30 } else { 300 })
+        $results | Format-Table Target, Passed, Execs, Paths, Crashes, Hangs, Output -AutoSize | Out-Host
+        exit ([int](@($results | Where-Object { -not $_.Passed }).Count -gt 0))
     }
     'Test' {
         Invoke-Build
