@@ -116,3 +116,40 @@ for source in ("127.0.0.2", "127.0.0.3", "127.0.0.9"):
         { Start-TcpServer -Port 0 -Deny 'not-an-address' -Count 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAddressRange,*'
     }
 }
+
+Describe 'The default maximum message length' {
+    It 'ends a client that sends 1.2 MB without a line feed (the default limit is 1 MiB), while another is served' {
+        $bg = Start-BackgroundCommand { Start-TcpServer -Port 0 -Count 2 -Handler { "re:$($_.Text)" } }
+        $client = @'
+import socket, sys
+port = int(sys.argv[1])
+print("ready", flush=True)
+good = socket.create_connection(("127.0.0.1", port)); f = good.makefile("rwb")
+f.write(b"tick\n"); f.flush(); f.readline()
+flood = socket.create_connection(("127.0.0.1", port))
+sent = 0
+try:
+    chunk = b"x" * 65536
+    while sent < 4 * 1048576:
+        flood.sendall(chunk); sent += len(chunk)
+    flood.settimeout(10)
+    end = "closed" if flood.recv(10) == b"" else "data"
+except (ConnectionResetError, BrokenPipeError):
+    end = "reset"
+# Served still, after the flood was cut off.
+f.write(b"tick\n"); f.flush(); print(f.readline().decode().strip())
+print("flood:", end, sent >= 1048576)
+'@
+        try {
+            $port = (Wait-Listening $bg).Port
+            $peer = Start-PythonPeer $client -Arguments "$port"
+            $lines = (Wait-PythonPeer $peer) -split "`n"
+            $lines[0] | Should -Be 're:tick'
+            $lines[1] | Should -Match '^flood: (closed|reset) True$'
+            $result = Wait-BackgroundCommand $bg
+            @($result.Output.Text) | Should -Be 'tick', 'tick'
+            Assert-NetError $result.Errors[0] -Id 'FramingError.Line.MessageTooLong' -Category InvalidData -TargetLike '127.0.0.1:*'
+        }
+        finally { Stop-PythonPeer $peer; Stop-BackgroundCommand $bg }
+    }
+}
