@@ -760,9 +760,73 @@ function Measure-Tls {
                 Ratios = [ordered]@{ 'raw .NET' = (Get-Ratio $entry.Handshakes $(if ($raw) { $raw.Handshakes })) }; Target = ''; Met = $null; Notes = $handshakeNotes -join '; '
             })
         }
+        Measure-TlsStream $files
     }
     finally {
         Remove-Item -LiteralPath $files.Folder -Recurse -Force -ErrorAction Ignore
+    }
+}
+
+# One file through TLS into socat OPENSSL-LISTEN (to /dev/null): Send-TcpMessage -Path beside socat's own TLS client.
+function Measure-TlsStream {
+    param($Files)
+    $socat = Find-Tool 'socat'
+    if (-not $socat) { return }
+    $length = $settings.StreamBytes
+    $size = if ($length -ge 1GB) { '{0:N0} GiB' -f ($length / 1GB) } else { '{0:N0} MiB' -f ($length / 1MB) }
+    $folder = [IO.Path]::GetTempPath()
+    if ((Test-Path /dev/shm) -and [IO.DriveInfo]::new('/dev/shm').AvailableFreeSpace -gt $length + 256MB) { $folder = '/dev/shm' }
+    $source = Join-Path $folder "netcmdlets-bench-tls-stream-$PID.bin"
+    $timeout = 30 + $length / 20e6
+    $measured = [ordered]@{}
+    try {
+        New-StreamSource -Path $source -Length $length
+        $senders = [ordered]@{
+            'Send-TcpMessage -Path -SkipCertificateCheck' = {
+                param($port)
+                $child = Start-ChildPwsh -Name 'TcpStream TLS send' -Script 'TcpStream.ps1' -Arguments @('-ModulePath', $moduleManifest, '-Direction', 'Send', '-Port', "$port", '-Path', $source, '-Tls')
+                try { $result = Receive-ChildJson $child -TimeoutSec ($timeout + 60) } finally { Stop-Child $child }
+                if ($result.PSObject.Properties['error']) { throw $result.error }
+                [pscustomobject]@{ Seconds = [double]$result.seconds; Bytes = [long]$result.bytes; Notes = '{0:N2} s Stopwatch around the cmdlet; pwsh peak RSS {1:N0} MiB during it' -f $result.seconds, ($result.peakKiB / 1KB) }
+            }
+            'socat -u OPENSSL' = {
+                param($port)
+                $run = Invoke-Tool -Name 'socat TLS client' -FileName $socat -Arguments @('-u', '-b', '1048576', "OPEN:$source", "OPENSSL:127.0.0.1:$port,verify=0") -TimeoutSec $timeout
+                if ($run.ExitCode -ne 0) { throw "exit code $($run.ExitCode): $($run.Error)" }
+                [pscustomobject]@{ Seconds = $run.Seconds; Bytes = $length; Notes = '{0:N2} s process start to exit' -f $run.Seconds }
+            }
+        }
+        foreach ($name in $senders.Keys) {
+            $peer = $null
+            try {
+                $port = Get-FreePort
+                $peer = Start-Child -Name 'socat TLS sink' -FileName $socat -Arguments @('-u', '-b', '1048576',
+                    "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,cert=$($Files.Certificate),key=$($Files.Key),verify=0", 'OPEN:/dev/null')
+                Wait-TcpListener -Port $port -Child $peer
+                $result = & $senders[$name] $port
+                if (-not $peer.Process.WaitForExit(10000)) { throw 'the socat sink did not end after the transfer.' }
+                $rate = if ($result.Bytes -eq $length -and $result.Seconds -gt 0) { $result.Bytes / $result.Seconds / 1e6 } else { $null }
+                $measured[$name] = [pscustomobject]@{ Rate = $rate; Notes = $result.Notes }
+                Write-Host ('  TLS stream {0,-44} {1,8:N0} MB/s  {2}' -f $name, $rate, $result.Notes)
+            }
+            catch {
+                Write-Warning "TLS stream with ${name} failed: $_"
+                $measured[$name] = [pscustomobject]@{ Rate = $null; Notes = "failed: $_" }
+            }
+            finally {
+                if ($peer) { Stop-Child $peer }
+            }
+        }
+    }
+    finally {
+        Remove-Item -LiteralPath $source -ErrorAction Ignore
+    }
+    $reference = $measured['socat -u OPENSSL']
+    foreach ($name in $measured.Keys) {
+        $rows.Add([pscustomobject]@{
+            Scenario = "TLS stream $size, into socat OPENSSL-LISTEN"; Server = $name; Figure = $measured[$name].Rate; Unit = 'MB/s'
+            Ratios = [ordered]@{ 'socat' = (Get-Ratio $measured[$name].Rate $(if ($reference) { $reference.Rate })) }; Target = ''; Met = $null; Notes = $measured[$name].Notes
+        })
     }
 }
 

@@ -15,7 +15,9 @@ param(
     [Parameter(Mandatory)] [ValidateSet('Send', 'Receive')] [string] $Direction,
     [Parameter(Mandatory)] [int] $Port,
     # The file to send, or the -OutFile to write.
-    [Parameter(Mandatory)] [string] $Path
+    [Parameter(Mandatory)] [string] $Path,
+    # Send over TLS (the peer's test certificate is accepted as it is).
+    [switch] $Tls
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
@@ -74,7 +76,8 @@ try {
     }
     $clock = [Diagnostics.Stopwatch]::StartNew()
     if ($Direction -eq 'Send') {
-        $transfer = Send-TcpMessage -ComputerName 127.0.0.1 -Port $Port -Path $Path -PassThru
+        $tlsParameters = if ($Tls) { @{ SkipCertificateCheck = $true } } else { @{} }
+        $transfer = Send-TcpMessage -ComputerName 127.0.0.1 -Port $Port -Path $Path -PassThru @tlsParameters
     }
     else {
         $connection = New-TcpConnection -ComputerName 127.0.0.1 -Port $Port -Raw
