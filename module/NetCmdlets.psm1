@@ -20,6 +20,10 @@ $tcpMessage = [System.Management.Automation.Runspaces.TypeData]::new('NetCmdlets
 $connection = [System.Management.Automation.Runspaces.CodePropertyData]::new('Connection', $members.GetMethod('GetConnection'))
 if ($connection.PSObject.Properties['IsHidden']) { $connection.IsHidden = $true }
 $tcpMessage.Members.Add('Connection', $connection)
+# The peer's TLS certificate on each message too (mutual TLS: who sent it), hidden for the same reason.
+$certificate = [System.Management.Automation.Runspaces.CodePropertyData]::new('RemoteCertificate', $members.GetMethod('GetRemoteCertificate'))
+if ($certificate.PSObject.Properties['IsHidden']) { $certificate.IsHidden = $true }
+$tcpMessage.Members.Add('RemoteCertificate', $certificate)
 $netMessage = [System.Management.Automation.Runspaces.TypeData]::new('NetCmdlets.Core.Messages.NetMessage')
 $netMessage.Members.Add('Data', [System.Management.Automation.Runspaces.CodePropertyData]::new('Data', $members.GetMethod('GetData')))
 Update-TypeData -TypeData $tcpMessage, $netMessage -Force

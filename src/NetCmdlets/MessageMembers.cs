@@ -13,6 +13,9 @@ public static class MessageMembers
 {
     public static object? GetConnection(PSObject message) => (message.BaseObject as TcpMessage)?.GetConnection();
 
+    /// <summary>The peer's TLS certificate (a client's, with mutual TLS) of the message's connection; null over plain TCP.</summary>
+    public static object? GetRemoteCertificate(PSObject message) => (message.BaseObject as TcpMessage)?.GetConnection().RemoteCertificate;
+
     /// <summary>The message's bytes (they act as a byte[] everywhere), shown as hex when made text.</summary>
     public static object? GetData(PSObject message)
     {

@@ -207,6 +207,11 @@ Describe 'TLS server' {
         }
         try {
             (Send-TcpMessage -ComputerName localhost -Port $job.Port -Message 'hi' -TrustedCertificate $ca -ClientCertificate $client -Receive).Text | Should -Be 'hello CN=client one'
+            # Each message carries its sender's certificate too.
+            $job | Stop-Job
+            @($job | Receive-Job)[0].RemoteCertificate.Subject | Should -Be 'CN=client one'
+            Remove-TestServerJob $job
+            $job = Start-TcpServer -Port 0 -AsJob -Certificate $serverCert -RequireClientCertificate -TrustedCertificate $ca -Handler { 'x' }
             'hi' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $ca -Receive -ErrorAction SilentlyContinue
             'hi' | Send-TcpMessage -ComputerName localhost -Port $job.Port -TrustedCertificate $ca -ClientCertificate $stranger -Receive -ErrorAction SilentlyContinue
             Wait-TestCondition { $job.Error.Count -ge 2 } | Should -BeTrue
