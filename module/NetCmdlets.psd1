@@ -22,6 +22,7 @@
         'Close-TcpConnection'
         'New-TcpFraming'
         'New-TlsCertificate'
+        'Test-TcpPort'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

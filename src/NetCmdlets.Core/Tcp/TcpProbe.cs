@@ -1,0 +1,91 @@
+using System;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace NetCmdlets.Core.Tcp;
+
+/// <summary>What a port test found.</summary>
+public enum TcpPortStatus
+{
+    Open,
+
+    /// <summary>The host answered with a reset: nothing listens there.</summary>
+    Refused,
+
+    /// <summary>No answer in time: a firewall dropping packets, a full backlog, or a host that is down.</summary>
+    TimedOut,
+
+    /// <summary>The network or host cannot be reached (an ICMP error, no route).</summary>
+    Unreachable,
+
+    NameNotResolved,
+}
+
+/// <summary>One port test: connect, say what happened and how long it took, optionally read what the service says first.</summary>
+public static class TcpProbe
+{
+    /// <param name="bannerTimeout">When not null, how long to wait for the service's first words once connected.</param>
+    public static async Task<(TcpPortStatus Status, TimeSpan Latency, string? Banner)> ProbeAsync(
+        IPAddress address, int port, TimeSpan timeout, TimeSpan? bannerTimeout, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var clock = Stopwatch.StartNew();
+        Task connect = socket.ConnectAsync(new IPEndPoint(address, port));
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        Task finished = await Task.WhenAny(connect, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
+        if (finished != connect)
+        {
+            // Disposing the socket ends the attempt; its failure is expected.
+            _ = connect.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+            cancellationToken.ThrowIfCancellationRequested();
+            return (TcpPortStatus.TimedOut, clock.Elapsed, null);
+        }
+        try
+        {
+            await connect.ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            TcpPortStatus status = e.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => TcpPortStatus.Refused,
+                SocketError.TimedOut => TcpPortStatus.TimedOut,
+                _ => TcpPortStatus.Unreachable,
+            };
+            return (status, clock.Elapsed, null);
+        }
+        TimeSpan latency = clock.Elapsed;
+        string? banner = bannerTimeout is { } wait ? await ReadBannerAsync(socket, wait, cancellationToken).ConfigureAwait(false) : null;
+        return (TcpPortStatus.Open, latency, banner);
+    }
+
+    /// <summary>What the service says first (SSH, SMTP, FTP greet), up to 1 KiB; null when it says nothing in time.</summary>
+    private static async Task<string?> ReadBannerAsync(Socket socket, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1024];
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(wait);
+        try
+        {
+#if NET8_0_OR_GREATER
+            int read = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, timer.Token).ConfigureAwait(false);
+#else
+            Task<int> receiving = socket.ReceiveAsync(new ArraySegment<byte>(buffer), SocketFlags.None);
+            Task done = await Task.WhenAny(receiving, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
+            if (done != receiving) return null;
+            int read = await receiving.ConfigureAwait(false);
+#endif
+            return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read).TrimEnd('\r', '\n', '\0');
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return null;
+        }
+    }
+}

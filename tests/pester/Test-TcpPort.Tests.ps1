@@ -1,0 +1,103 @@
+# Test-TcpPort against listeners that are not the module: plain .NET sockets (open, full backlog) and a
+# Python server that greets, with names that do and do not resolve.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+Describe 'Test-TcpPort' {
+    It 'finds exactly the ports the test opened in the range around them; the others are Refused' {
+        $listeners = @(1..3 | ForEach-Object { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $l })
+        try {
+            $ports = @($listeners | ForEach-Object { $_.LocalEndpoint.Port } | Sort-Object)
+            $results = @(Test-TcpPort -ComputerName 127.0.0.1 -Port ($ports[0]..$ports[-1]))
+            $results | Should -HaveCount ($ports[-1] - $ports[0] + 1)
+            @($results | Where-Object Open | ForEach-Object Port | Sort-Object) | Should -Be $ports
+            $closed = @($results | Where-Object { -not $_.Open })
+            # Other programs may listen in between; what is not open here is refused, never timed out.
+            @($closed | Where-Object Status -ne 'Refused') | Should -BeNullOrEmpty
+            $open = $results | Where-Object Open | Select-Object -First 1
+            $open.RemoteAddress | Should -Be '127.0.0.1'
+            $open.Latency | Should -BeOfType [timespan]
+        }
+        finally { $listeners | ForEach-Object { $_.Stop() } }
+    }
+
+    It 'reports a port whose backlog is full as TimedOut, after the open and refused ones it was tested with' {
+        # A listener that never accepts, its backlog filled: the kernel drops further connection attempts.
+        $full = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $full.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
+        $full.Listen(1)
+        $fullPort = $full.LocalEndPoint.Port
+        $fillers = [Collections.Generic.List[Net.Sockets.Socket]]::new()
+        $open = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $open.Start()
+        $refusedPort = Get-UnusedTcpPort
+        try {
+            # Fill the backlog until a connection attempt no longer completes at once.
+            for ($i = 0; $i -lt 8; $i++) {
+                $filler = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+                $fillers.Add($filler)
+                if (-not $filler.ConnectAsync('127.0.0.1', $fullPort).Wait(300)) { break }
+            }
+            $results = @(Test-TcpPort -ComputerName 127.0.0.1 -Port $fullPort, $open.LocalEndpoint.Port, $refusedPort -TimeoutSec 1)
+            $results | Should -HaveCount 3
+            $results[-1].Port | Should -Be $fullPort -Because 'the others answered first, without waiting for it'
+            $results[-1].Status | Should -Be 'TimedOut'
+            ($results | Where-Object Port -EQ $open.LocalEndpoint.Port).Status | Should -Be 'Open'
+            ($results | Where-Object Port -EQ $refusedPort).Status | Should -Be 'Refused'
+        }
+        finally {
+            $fillers | ForEach-Object { $_.Dispose() }
+            $full.Dispose()
+            $open.Stop()
+        }
+    }
+
+    It 'says NameNotResolved for every port of a name that does not resolve, and -Quiet answers in the order given' {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $port = $listener.LocalEndpoint.Port
+            $results = @(Test-TcpPort -ComputerName 'no-such-host.invalid' -Port $port, ($port + 1))
+            $results.Status | Should -Be 'NameNotResolved', 'NameNotResolved'
+            $results | ForEach-Object { $_.RemoteAddress | Should -BeNullOrEmpty }
+            Test-TcpPort -ComputerName 'no-such-host.invalid', 127.0.0.1, localhost -Port $port -Quiet | Should -Be $false, $true, $true
+        }
+        finally { $listener.Stop() }
+    }
+
+    It 'takes ComputerName and Port from piped objects, such as the rows of a CSV' {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $targets = "ComputerName,Port`n127.0.0.1,$($listener.LocalEndpoint.Port)`n127.0.0.1,$(Get-UnusedTcpPort)" | ConvertFrom-Csv
+            $results = @($targets | Test-TcpPort)
+            @($results | Sort-Object Open -Descending).Open | Should -Be $true, $false
+        }
+        finally { $listener.Stop() }
+    }
+
+    It '-ReadBanner keeps what a Python server says first; a server that waits for the client has no banner' {
+        $server = @'
+import socket, threading
+greeter = socket.socket(); greeter.bind(("127.0.0.1", 0)); greeter.listen(8)
+silent = socket.socket(); silent.bind(("127.0.0.1", 0)); silent.listen(8)
+print(greeter.getsockname()[1], silent.getsockname()[1], flush=True)
+def greet():
+    while True:
+        c, _ = greeter.accept(); c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian\r\n"); c.close()
+threading.Thread(target=greet, daemon=True).start()
+import time; time.sleep(30)
+'@
+        $peer = Start-PythonPeer $server
+        try {
+            $greeterPort, $silentPort = $peer.Ready -split ' '
+            $results = @(Test-TcpPort -ComputerName 127.0.0.1 -Port $greeterPort, $silentPort -ReadBanner -TimeoutSec 1)
+            ($results | Where-Object Port -EQ $greeterPort).Banner | Should -Be 'SSH-2.0-OpenSSH_9.2p1 Debian'
+            $quiet = $results | Where-Object Port -EQ $silentPort
+            $quiet.Status | Should -Be 'Open'
+            $quiet.Banner | Should -BeNullOrEmpty
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+}
