@@ -108,3 +108,75 @@ Describe 'Send-UdpDatagram' {
         Assert-NetError $failures[0] -Id 'NameNotResolved' -Category ObjectNotFound -TargetLike "$name*"
     }
 }
+
+Describe 'Send-UdpDatagram -Receive' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'common.ps1')
+    }
+
+    It 'asks a Python DNS responder for an A record: binary in, binary out, the reply from the server' {
+        $responder = @'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+query, client = s.recvfrom(512)
+ident, flags, qd = struct.unpack(">HHH", query[:6])
+question = query[12:]
+answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 1])
+s.sendto(struct.pack(">HHHHHH", ident, 0x8180, 1, 1, 0, 0) + question + answer, client)
+'@
+        $peer = Start-PythonPeer $responder
+        try {
+            $name = [byte[]]@(7) + [Text.Encoding]::ASCII.GetBytes('example') + [byte[]]@(4) + [Text.Encoding]::ASCII.GetBytes('test') + [byte[]]@(0)
+            $query = [byte[]](0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0) + $name + [byte[]](0, 1, 0, 1)
+            $reply = , $query | Send-UdpDatagram -ComputerName 127.0.0.1 -Port $peer.Ready -Receive
+            $reply | Should -HaveCount 1
+            $reply.Direction | Should -Be 'Received'
+            $reply.RemoteEndPoint.Port | Should -Be ([int]$peer.Ready)
+            $reply.Data[0..1] | Should -Be 0x12, 0x34
+            ($reply.Data[3] -band 0x0F) | Should -Be 0 -Because 'the response code is NOERROR'
+            $reply.Data[-4..-1] | Should -Be 192, 0, 2, 1
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It 'waits for -Count replies to each datagram' {
+        $responder = @'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+for _ in range(2):
+    data, client = s.recvfrom(512)
+    s.sendto(b"first " + data, client); s.sendto(b"second " + data, client)
+'@
+        $peer = Start-PythonPeer $responder
+        try {
+            $replies = 'a', 'b' | Send-UdpDatagram -ComputerName 127.0.0.1 -Port $peer.Ready -Receive -Count 2
+            $replies.Text | Should -Be 'first a', 'second a', 'first b', 'second b'
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It 'a reply that never comes is a ReceiveTimeout error, and $? is false' {
+        $silent = @'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(30)
+'@
+        $peer = Start-PythonPeer $silent
+        try {
+            'hello?' | Send-UdpDatagram -ComputerName 127.0.0.1 -Port $peer.Ready -Receive -TimeoutSec 0.5 -ErrorVariable failures -ErrorAction SilentlyContinue
+            $? | Should -BeFalse
+            Assert-NetError $failures[0] -Id 'ReceiveTimeout' -Category OperationTimeout -TargetLike "127.0.0.1:$($peer.Ready)"
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It 'a port where nothing listens answers with ICMP: ConnectionRefused at once, not a wait' {
+        $port = Get-UnusedTcpPort
+        'hello?' | Send-UdpDatagram -ComputerName 127.0.0.1 -Port $port -Receive -TimeoutSec 30 -ErrorVariable failures -ErrorAction SilentlyContinue
+        $? | Should -BeFalse
+        Assert-NetError $failures[0] -Id 'ConnectionRefused' -Category ConnectionError -TargetLike "127.0.0.1:$port"
+    }
+}

@@ -40,7 +40,68 @@ public sealed class UdpSender : IDisposable
     public static UdpSender Open(string host, int port, bool broadcast, CancellationToken cancellationToken) =>
         Sync.Run(OpenAsync(host, port, broadcast, cancellationToken));
 
-    public Task SendAsync(byte[] data) => SendToAsync(_socket, data, RemoteEndPoint);
+    public Task SendAsync(byte[] data) => _connected ? SendConnectedAsync(data) : SendToAsync(_socket, data, RemoteEndPoint);
+
+    private bool _connected;
+    private Task<SocketReceiveFromResult>? _pendingReceive;
+    private byte[]? _receiveBuffer;
+
+    /// <summary>
+    /// For a request and its replies: the socket takes datagrams from the destination only, and an ICMP
+    /// "port unreachable" answer is reported (as ConnectionRefused) instead of lost. Call before the first send.
+    /// </summary>
+    public void ExpectReplies()
+    {
+        if (_socket.EnableBroadcast) return;
+        try
+        {
+            _socket.Connect(RemoteEndPoint);
+            _connected = true;
+        }
+        catch (SocketException e)
+        {
+            throw NetException.FromSocket(e, RemoteEndPoint.ToString(), "Connecting a UDP socket to");
+        }
+    }
+
+    /// <summary>The next datagram for this socket, or null when none comes within <paramref name="timeout"/>.</summary>
+    /// <exception cref="NetException">ConnectionRefused: the destination answered that nothing listens there.</exception>
+    public async Task<(byte[] Data, IPEndPoint From)?> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // A receive that outlived the last wait is still the one to wait on: a second would race it for the datagram.
+        _receiveBuffer ??= new byte[65536];
+        _pendingReceive ??= _socket.ReceiveFromAsync(new ArraySegment<byte>(_receiveBuffer), SocketFlags.None,
+            new IPEndPoint(RemoteEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+        Task<SocketReceiveFromResult> receiving = _pendingReceive;
+        Task finished = await Task.WhenAny(receiving, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (finished != receiving) return null;
+        _pendingReceive = null;
+        SocketReceiveFromResult result;
+        try
+        {
+            result = await receiving.ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw NetException.FromSocket(e, RemoteEndPoint.ToString(), "Waiting for a reply from");
+        }
+        byte[] data = new byte[result.ReceivedBytes];
+        Buffer.BlockCopy(_receiveBuffer, 0, data, 0, result.ReceivedBytes);
+        return (data, EndPoints.Normalize(result.RemoteEndPoint));
+    }
+
+    private async Task SendConnectedAsync(byte[] data)
+    {
+        try
+        {
+            await _socket.SendAsync(new ArraySegment<byte>(data), SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw NetException.FromSocket(e, RemoteEndPoint.ToString(), "Sending a datagram to");
+        }
+    }
 
     public void Send(byte[] data) => Sync.Run(SendAsync(data));
 

@@ -37,6 +37,20 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
     [Parameter]
     public SwitchParameter Broadcast { get; set; }
 
+    /// <summary>After each datagram, wait for the reply (-Count of them) on the same socket and emit it.</summary>
+    [Parameter]
+    public SwitchParameter Receive { get; set; }
+
+    /// <summary>With -Receive: how many reply datagrams to wait for after each datagram sent.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; } = 1;
+
+    /// <summary>With -Receive: how long to wait for each reply datagram, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 2147483)]
+    public double TimeoutSec { get; set; } = 5;
+
     /// <summary>Emit an object for each datagram sent.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -54,6 +68,7 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
             try
             {
                 _sender = UntilStopped(() => UdpSender.Open(ComputerName, Port, Broadcast, StopToken));
+                if (Receive) _sender.ExpectReplies();
             }
             catch (NetException e)
             {
@@ -87,6 +102,34 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
             return false;
         }
         if (PassThru) WriteObject(new UdpDatagram(data, Encoding, sender.RemoteEndPoint, sender.LocalEndPoint, MessageDirection.Sent));
+        return !Receive || ReceiveReplies(sender);
+    }
+
+    /// <returns>False when the destination refused (nothing listens): the rest has nowhere to go.</returns>
+    private bool ReceiveReplies(UdpSender sender)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            (byte[] Data, System.Net.IPEndPoint From)? reply;
+            try
+            {
+                reply = UntilStopped(() => sender.ReceiveAsync(System.TimeSpan.FromSeconds(TimeoutSec), StopToken).GetAwaiter().GetResult());
+            }
+            catch (NetException e)
+            {
+                _failed = true;
+                WriteNetError(e);
+                return false;
+            }
+            if (reply is null)
+            {
+                // UDP loses datagrams: a missing reply is an error for this one, and the next is sent.
+                WriteNetError(new NetException(NetErrorKind.ReceiveTimeout, sender.RemoteEndPoint.ToString(),
+                    $"No reply datagram from {sender.RemoteEndPoint} within {TimeoutSec} s."));
+                return true;
+            }
+            WriteObject(new UdpDatagram(reply.Value.Data, Encoding, reply.Value.From, sender.LocalEndPoint, MessageDirection.Received));
+        }
         return true;
     }
 }
