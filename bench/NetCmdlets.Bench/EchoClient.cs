@@ -16,7 +16,8 @@ namespace NetCmdlets.Bench;
 internal static class EchoClient
 {
     /// <summary>Counters padded to separate cache lines, so connections on different cores do not share one.</summary>
-    private const int Stride = 16;
+    /// <summary>Counters a cache line apart, so the loops do not share one.</summary>
+    internal const int Stride = 16;
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -145,7 +146,7 @@ internal static class EchoClient
         }
     }
 
-    private static long Sum(long[] counts)
+    internal static long Sum(long[] counts)
     {
         long total = 0;
         for (int i = 0; i < counts.Length; i += Stride) total += Volatile.Read(ref counts[i]);

@@ -19,8 +19,6 @@ namespace NetCmdlets.Bench;
 /// </summary>
 internal static class TlsBench
 {
-    private const int Stride = 16;
-
     public static async Task<int> ServerAsync(Options options)
     {
         var certificate = X509CertificateLoader.LoadPkcs12FromFile(options.Text("cert", ""), options.Text("password", ""));
@@ -158,14 +156,14 @@ internal static class TlsBench
         int connections = options.Int("connections", 1);
         double seconds = options.Double("seconds", 5);
         double warmup = options.Double("warmup", 1);
-        var counts = new long[connections * Stride];
+        var counts = new long[connections * EchoClient.Stride];
         int errors = 0;
         string? firstError = null;
         using var stopping = new CancellationTokenSource();
         var loops = new List<Task>();
         for (int i = 0; i < connections; i++)
         {
-            int slot = i * Stride;
+            int slot = i * EchoClient.Stride;
             loops.Add(Task.Run(async () =>
             {
                 try
@@ -184,29 +182,22 @@ internal static class TlsBench
             }));
         }
         await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
-        long before = Sum(counts);
+        long before = EchoClient.Sum(counts);
         var clock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
-        long after = Sum(counts);
+        long after = EchoClient.Sum(counts);
         double elapsed = clock.Elapsed.TotalSeconds;
         stopping.Cancel();
         await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         Output.Json(new Dictionary<string, object?>
         {
             [unit + "PerSecond"] = Math.Round((after - before) / elapsed, 1),
-            ["all" + char.ToUpperInvariant(unit[0]) + unit.Substring(1)] = Sum(counts),
+            ["all" + char.ToUpperInvariant(unit[0]) + unit.Substring(1)] = EchoClient.Sum(counts),
             ["seconds"] = Math.Round(elapsed, 3),
             ["connections"] = connections,
             ["errors"] = Volatile.Read(ref errors),
             ["firstError"] = Volatile.Read(ref firstError),
         });
         return 0;
-    }
-
-    private static long Sum(long[] counts)
-    {
-        long total = 0;
-        for (int i = 0; i < counts.Length; i += Stride) total += Volatile.Read(ref counts[i]);
-        return total;
     }
 }

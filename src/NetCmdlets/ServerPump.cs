@@ -103,14 +103,19 @@ internal sealed class ServerPump
             tcp.Connection.MessageHandled();
             return false;
         }
-        try
+        if (tcp is null)
         {
-            output = JsonValues.Present(message);
+            output = message;
             return true;
         }
-        catch (Core.Framing.FramingException e)
+        try
         {
-            tcp!.Connection.FailFraming(e);
+            output = JsonValues.PresentOrFail(tcp);
+            return true;
+        }
+        catch (NetException)
+        {
+            // The connection's end carries the error (PresentOrFail ended it).
             tcp.Connection.MessageHandled();
             return false;
         }

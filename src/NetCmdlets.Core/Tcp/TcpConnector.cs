@@ -132,7 +132,7 @@ public static class TcpConnector
     }
 
     /// <returns>False when the time ran out.</returns>
-    private static async Task<bool> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
+    internal static async Task<bool> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Task connect = socket.ConnectAsync(endPoint);
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -34,20 +34,11 @@ public static class TcpProbe
     {
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         var clock = Stopwatch.StartNew();
-        Task connect = socket.ConnectAsync(new IPEndPoint(address, port));
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
-        Task finished = await Task.WhenAny(connect, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
-        if (finished != connect)
-        {
-            // Disposing the socket ends the attempt; its failure is expected.
-            _ = connect.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
-            cancellationToken.ThrowIfCancellationRequested();
-            return (TcpPortStatus.TimedOut, clock.Elapsed, null);
-        }
         try
         {
-            await connect.ConfigureAwait(false);
+            // The same connect as every client connection's, with its time limit.
+            if (!await TcpConnector.ConnectSocketAsync(socket, new IPEndPoint(address, port), timeout, cancellationToken).ConfigureAwait(false))
+                return (TcpPortStatus.TimedOut, clock.Elapsed, null);
         }
         catch (SocketException e)
         {
