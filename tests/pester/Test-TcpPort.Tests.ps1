@@ -6,17 +6,26 @@ BeforeAll {
 
 Describe 'Test-TcpPort' {
     It 'finds exactly the ports the test opened in the range around them; the others are Refused' {
-        $listeners = @(1..3 | ForEach-Object { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $l })
+        # On a loopback address of its own (127.0.0.7), in a short run of ports next to each other: the
+        # other tests' servers, on 127.0.0.1, cannot be in it.
+        $address = [Net.IPAddress]::Parse('127.0.0.7')
+        $listeners = [Collections.Generic.List[Net.Sockets.TcpListener]]::new()
+        while ($listeners.Count -lt 3) {
+            $port = if ($listeners.Count -eq 0) { 0 } else { $listeners[0].LocalEndpoint.Port + 2 * $listeners.Count }
+            $listener = [Net.Sockets.TcpListener]::new($address, $port)
+            try { $listener.Start(); $listeners.Add($listener) }
+            catch [Net.Sockets.SocketException] { $listeners | ForEach-Object { $_.Stop() }; $listeners.Clear() }
+        }
         try {
             $ports = @($listeners | ForEach-Object { $_.LocalEndpoint.Port } | Sort-Object)
-            $results = @(Test-TcpPort -ComputerName 127.0.0.1 -Port ($ports[0]..$ports[-1]))
-            $results | Should -HaveCount ($ports[-1] - $ports[0] + 1)
+            $results = @(Test-TcpPort -ComputerName 127.0.0.7 -Port (($ports[0] - 2)..($ports[-1] + 2)))
+            $results | Should -HaveCount ($ports[-1] - $ports[0] + 5)
             @($results | Where-Object Open | ForEach-Object Port | Sort-Object) | Should -Be $ports
             $closed = @($results | Where-Object { -not $_.Open })
             # Other programs may listen in between; what is not open here is refused, never timed out.
             @($closed | Where-Object Status -ne 'Refused') | Should -BeNullOrEmpty
             $open = $results | Where-Object Open | Select-Object -First 1
-            $open.RemoteAddress | Should -Be '127.0.0.1'
+            $open.RemoteAddress | Should -Be '127.0.0.7'
             $open.Latency | Should -BeOfType [timespan]
         }
         finally { $listeners | ForEach-Object { $_.Stop() } }
