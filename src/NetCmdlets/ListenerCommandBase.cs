@@ -44,14 +44,15 @@ public abstract class ListenerCommandBase : NetCmdletBase
         try
         {
             // Resolving a name may take long; Ctrl+C must still stop it at once.
-            address = UntilStopped(() => EndPoints.ParseLocalAddressAsync(LocalAddress, StopToken).GetAwaiter().GetResult());
+            address = (MyInvocation.BoundParameters.ContainsKey(nameof(LocalAddress)) ? null : DefaultLocalAddress())
+                ?? UntilStopped(() => EndPoints.ParseLocalAddressAsync(LocalAddress, StopToken).GetAwaiter().GetResult());
+            _server = CreateServer(new IPEndPoint(address, Port));
         }
         catch (NetException e)
         {
             ThrowNetError(e);
             return;
         }
-        _server = CreateServer(new IPEndPoint(address, Port));
         try
         {
             _server.Start();
@@ -75,7 +76,12 @@ public abstract class ListenerCommandBase : NetCmdletBase
     /// <summary>A variable set in the runspace of a server job.</summary>
     internal const string NetServerJobMarker = "__netcmdlets_server_job";
 
+    /// <exception cref="NetException">A parameter the server needs is not valid.</exception>
     protected abstract NetServer CreateServer(IPEndPoint localEndPoint);
+
+    /// <summary>Where to bind when -LocalAddress is not given; null for its default (loopback).</summary>
+    /// <exception cref="NetException">A parameter it depends on is not valid.</exception>
+    private protected virtual IPAddress? DefaultLocalAddress() => null;
 
     /// <summary>What runs for each message; null when the cmdlet only emits them.</summary>
     private protected virtual IHandlerRunner? CreateHandlerRunner(NetServer server) => null;

@@ -66,6 +66,24 @@ public static class EndPoints
     public static IPAddress[] Resolve(string host, CancellationToken cancellationToken) =>
         Sync.Run(ResolveAsync(host, cancellationToken));
 
+    /// <summary>Splits "host:port", "1.2.3.4:53" or "[::1]:53" (an IPv6 address needs its brackets).</summary>
+    /// <exception cref="NetException">AddressNotAvailable: no port, or one outside 1 to 65535.</exception>
+    public static (string Host, int Port) ParseHostAndPort(string text)
+    {
+        string value = (text ?? string.Empty).Trim();
+        int colon = value.LastIndexOf(':');
+        bool bracketed = value.StartsWith("[", StringComparison.Ordinal);
+        int close = value.IndexOf(']');
+        string host = colon > 0 ? value.Substring(0, colon) : string.Empty;
+        bool valid = colon > 0
+            && (bracketed ? close == colon - 1 : host.IndexOf(':') < 0)
+            && int.TryParse(value.Substring(colon + 1), out int port) && port is > 0 and <= 65535;
+        if (!valid)
+            throw new NetException(NetErrorKind.AddressNotAvailable, value,
+                $"'{value}' is not an endpoint: write host:port, 192.0.2.1:53 or [2001:db8::1]:53.");
+        return (bracketed ? host.Substring(1, host.Length - 2) : host, int.Parse(value.Substring(colon + 1)));
+    }
+
     /// <summary>"host:port", with IPv6 addresses in brackets.</summary>
     public static string Format(string host, int port) =>
         host.Contains(":") && !host.StartsWith("[", StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";

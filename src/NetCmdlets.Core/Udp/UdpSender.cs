@@ -26,19 +26,39 @@ public sealed class UdpSender : IDisposable
 
     /// <summary>Resolves <paramref name="host"/> and opens a socket of the first address's family.</summary>
     /// <exception cref="NetException">NameNotResolved.</exception>
-    public static async Task<UdpSender> OpenAsync(string host, int port, bool broadcast, CancellationToken cancellationToken)
+    public static Task<UdpSender> OpenAsync(string host, int port, bool broadcast, CancellationToken cancellationToken) =>
+        OpenAsync(host, port, new UdpSendOptions { Broadcast = broadcast }, cancellationToken);
+
+    /// <summary>Resolves <paramref name="host"/> and opens a socket of the first address's family, set up as <paramref name="options"/> say.</summary>
+    /// <exception cref="NetException">NameNotResolved, or the system refused an option (SocketError).</exception>
+    public static async Task<UdpSender> OpenAsync(string host, int port, UdpSendOptions options, CancellationToken cancellationToken)
     {
         IPAddress[] addresses = await EndPoints.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
         // Listeners default to IPv4 loopback, and a datagram to the wrong family is lost without an
         // error, so a name with both kinds of address is sent to over IPv4.
         IPAddress address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses[0];
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        if (broadcast) socket.EnableBroadcast = true;
+        try
+        {
+            if (options.Broadcast) socket.EnableBroadcast = true;
+            Multicast.PrepareSend(socket, address, options.TimeToLive, options.MulticastLoopback, options.Interface);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw NetException.FromSocket(e, EndPoints.Format(address.ToString(), port), "Setting up a UDP socket for");
+        }
         return new UdpSender(socket, new IPEndPoint(address, port));
     }
 
     public static UdpSender Open(string host, int port, bool broadcast, CancellationToken cancellationToken) =>
         Sync.Run(OpenAsync(host, port, broadcast, cancellationToken));
+
+    public static UdpSender Open(string host, int port, UdpSendOptions options, CancellationToken cancellationToken) =>
+        Sync.Run(OpenAsync(host, port, options, cancellationToken));
+
+    /// <summary>True when the destination is a multicast group: its members answer from addresses of their own.</summary>
+    public bool IsMulticast => Multicast.IsGroup(RemoteEndPoint.Address);
 
     public Task SendAsync(byte[] data) => _connected ? SendConnectedAsync(data) : SendToAsync(_socket, data, RemoteEndPoint);
 
@@ -52,7 +72,8 @@ public sealed class UdpSender : IDisposable
     /// </summary>
     public void ExpectReplies()
     {
-        if (_socket.EnableBroadcast) return;
+        // Answers to a broadcast or to a group come from each member's own address: take them from anyone.
+        if (_socket.EnableBroadcast || IsMulticast) return;
         try
         {
             _socket.Connect(RemoteEndPoint);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -29,39 +30,98 @@ public sealed class UdpServer : NetServer
     public const int DefaultQueueCapacity = 262144;
 
     private readonly Encoding _encoding;
+    private readonly UdpServerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly List<IPAddress> _joined = new();
     private Socket? _socket;
 
-    public UdpServer(IPEndPoint localEndPoint, Encoding? encoding = null, int queueCapacity = DefaultQueueCapacity)
+    public UdpServer(IPEndPoint localEndPoint, Encoding? encoding = null, int queueCapacity = DefaultQueueCapacity, UdpServerOptions? options = null)
         : base(localEndPoint, queueCapacity)
     {
         _encoding = encoding ?? TextEncodings.Utf8;
+        _options = options ?? new UdpServerOptions();
     }
+
+    /// <summary>The groups this server has joined, until it stops.</summary>
+    public IReadOnlyList<IPAddress> MulticastGroups => _joined;
 
     public override string Protocol => "UDP";
 
     public override MessageFraming? Framing => null;
 
     /// <summary>For tests: replaces the socket's receive, to make it fail.</summary>
-    internal Func<Socket, ArraySegment<byte>, EndPoint, Task<SocketReceiveFromResult>>? ReceiveHook { get; set; }
+    internal Func<Socket, ArraySegment<byte>, EndPoint, Task<SocketReceiveMessageFromResult>>? ReceiveHook { get; set; }
 
     /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
     public override void Start()
     {
+        bool shared = _options.ReuseAddress || _options.MulticastGroups.Count > 0;
         Socket socket = Bind(SocketType.Dgram, ProtocolType.Udp, s =>
         {
             s.ReceiveBufferSize = SocketReceiveBuffer;
+            // Receivers of one group on one host each bind its port; every one of them gets each datagram.
+            if (shared) s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             s.Bind(LocalEndPoint);
         });
+        foreach (IPAddress group in _options.MulticastGroups)
+        {
+            try
+            {
+                Multicast.Join(socket, group, _options.Interface);
+            }
+            catch (SocketException e)
+            {
+                LeaveGroups(socket);
+                socket.Dispose();
+                string on = _options.Interface is null ? "" : $" on interface {_options.Interface}";
+                throw NetException.FromSocket(e, group.ToString(), $"Joining multicast group{on}:");
+            }
+            _joined.Add(group);
+        }
         _socket = socket;
         _ = ReceiveLoopAsync(socket);
+    }
+
+    /// <summary>
+    /// Sends a datagram from this server's socket to <paramref name="target"/> ("host:port", "[v6]:port"),
+    /// so that an answer to it comes back to this server.
+    /// </summary>
+    /// <exception cref="NetException">NameNotResolved, or the send failed.</exception>
+    public async Task SendToAsync(byte[] data, string target)
+    {
+        IPEndPoint destination = await ResolveTargetAsync(target).ConfigureAwait(false);
+        await SendToAsync(data, destination).ConfigureAwait(false);
+    }
+
+    private async Task<IPEndPoint> ResolveTargetAsync(string target)
+    {
+        (string host, int port) = EndPoints.ParseHostAndPort(target);
+        IPAddress[] addresses = await EndPoints.ResolveAsync(host, _stopping.Token).ConfigureAwait(false);
+        Socket socket = _socket ?? throw new InvalidOperationException("The server is not started.");
+        // A socket of one family can only send to that family; a dual-mode one to both, IPv4 first as senders do.
+        IPAddress? address = socket.AddressFamily == AddressFamily.InterNetwork || socket.DualMode
+            ? addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            : null;
+        address ??= addresses.FirstOrDefault(a => a.AddressFamily == socket.AddressFamily);
+        return address is null
+            ? throw new NetException(NetErrorKind.AddressNotAvailable, target,
+                $"'{host}' has no {(socket.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address, and this server's socket at {LocalEndPoint} sends only to those.")
+            : new IPEndPoint(address, port);
     }
 
     /// <summary>Sends a datagram from this socket, so the peer sees the server's address as its source.</summary>
     public async Task SendToAsync(byte[] data, IPEndPoint remoteEndPoint)
     {
         Socket socket = _socket ?? throw new InvalidOperationException("The server is not started.");
-        await UdpSender.SendToAsync(socket, data, remoteEndPoint).ConfigureAwait(false);
+        try
+        {
+            await UdpSender.SendToAsync(socket, data, remoteEndPoint).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new NetException(NetErrorKind.ConnectionClosed, remoteEndPoint.ToString(),
+                $"The UDP server at {LocalEndPoint} has stopped: its socket sends no more.");
+        }
         Statistics.AddSent(1, data.Length);
     }
 
@@ -83,7 +143,30 @@ public sealed class UdpServer : NetServer
     public override void Dispose()
     {
         _stopping.Cancel();
-        _socket?.Dispose();
+        if (_socket is { } socket)
+        {
+            LeaveGroups(socket);
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Closing the socket leaves its groups too; leaving first tells the routers at once, not when their membership query goes unanswered.</summary>
+    private void LeaveGroups(Socket socket)
+    {
+        foreach (IPAddress group in _joined)
+        {
+            try
+            {
+                Multicast.Leave(socket, group, _options.Interface);
+            }
+            catch (SocketException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+        _joined.Clear();
     }
 
     private async Task ReceiveLoopAsync(Socket socket)
@@ -91,15 +174,18 @@ public sealed class UdpServer : NetServer
         var buffer = new byte[MaxDatagram];
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         var backoff = new RetryBackoff();
-        var local = new NetEndPoint(LocalEndPoint);
+        var bound = new NetEndPoint(LocalEndPoint);
+        NetEndPoint local = bound;
         while (!_stopping.IsCancellationRequested)
         {
-            SocketReceiveFromResult result;
+            SocketReceiveMessageFromResult result;
             try
             {
+                // With the address each datagram was sent to: a socket bound to every address, or to a
+                // multicast port, tells a group's datagram, a broadcast and a unicast apart by it.
                 result = ReceiveHook is { } hook
                     ? await hook(socket, new ArraySegment<byte>(buffer), any).ConfigureAwait(false)
-                    : await socket.ReceiveFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, any).ConfigureAwait(false);
+                    : await socket.ReceiveMessageFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, any).ConfigureAwait(false);
                 backoff.Succeeded();
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
@@ -118,8 +204,21 @@ public sealed class UdpServer : NetServer
             Buffer.BlockCopy(buffer, 0, data, 0, data.Length);
             Statistics.AddReceivedBytes(data.Length);
             Statistics.AddReceivedMessage();
-            var datagram = new UdpDatagram(data, _encoding, new NetEndPoint(EndPoints.Normalize(result.RemoteEndPoint)), local, MessageDirection.Received);
+            local = LocalFor(result.PacketInformation.Address, bound, local);
+            var datagram = new UdpDatagram(data, _encoding, new NetEndPoint(EndPoints.Normalize(result.RemoteEndPoint)), local, MessageDirection.Received)
+            {
+                Server = this,
+            };
             if (!Events.TryEnqueue(ServerEvent.ForDatagram(datagram))) Statistics.AddDropped();
         }
+    }
+
+    /// <summary>The endpoint a datagram was sent to: the bound one, unless the system said which address it reached.</summary>
+    private static NetEndPoint LocalFor(IPAddress? destination, NetEndPoint bound, NetEndPoint last)
+    {
+        if (destination is null || destination.Equals(IPAddress.Any) || destination.Equals(IPAddress.IPv6Any)) return bound;
+        if (destination.IsIPv4MappedToIPv6) destination = destination.MapToIPv4();
+        if (destination.Equals(last.ToIPEndPoint().Address)) return last;
+        return new NetEndPoint(new IPEndPoint(destination, bound.Port));
     }
 }

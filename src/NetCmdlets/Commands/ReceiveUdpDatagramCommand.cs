@@ -2,7 +2,6 @@ using System.Management.Automation;
 using System.Net;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Messages;
-using NetCmdlets.Core.Udp;
 
 namespace NetCmdlets.Commands;
 
@@ -11,5 +10,17 @@ namespace NetCmdlets.Commands;
 [OutputType(typeof(UdpDatagram))]
 public sealed class ReceiveUdpDatagramCommand : ListenerCommandBase
 {
-    protected override NetServer CreateServer(IPEndPoint localEndPoint) => new UdpServer(localEndPoint, Encoding);
+    /// <summary>Multicast groups to join (all IPv4 or all IPv6), left when the cmdlet stops.</summary>
+    [Parameter]
+    public string[]? MulticastGroup { get; set; }
+
+    /// <summary>The interface to join the groups on: a name (eth0), an index, or one of its addresses.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(InterfaceCompleter))]
+    public string? Interface { get; set; }
+
+    protected override NetServer CreateServer(IPEndPoint localEndPoint) =>
+        UdpListening.CreateServer(localEndPoint, Encoding, MulticastGroup, Interface);
+
+    private protected override IPAddress? DefaultLocalAddress() => UdpListening.DefaultBind(MulticastGroup, Interface);
 }

@@ -37,6 +37,21 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
     [Parameter]
     public SwitchParameter Broadcast { get; set; }
 
+    /// <summary>Hops each datagram may take: the IP time to live, or a group's hop limit (the system's default for groups is 1).</summary>
+    [Parameter]
+    [ValidateRange(1, 255)]
+    [Alias("Ttl", "HopLimit")]
+    public int TimeToLive { get; set; }
+
+    /// <summary>To a multicast group: members on this host get no copy (by default they do).</summary>
+    [Parameter]
+    public SwitchParameter NoMulticastLoopback { get; set; }
+
+    /// <summary>To a multicast group: the interface to send out of, by name (eth0), index or one of its addresses.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(InterfaceCompleter))]
+    public string? Interface { get; set; }
+
     /// <summary>After each datagram, wait for the reply (-Count of them) on the same socket and emit it.</summary>
     [Parameter]
     public SwitchParameter Receive { get; set; }
@@ -67,7 +82,14 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
         {
             try
             {
-                _sender = UntilStopped(() => UdpSender.Open(ComputerName, Port, Broadcast, StopToken));
+                var options = new UdpSendOptions
+                {
+                    Broadcast = Broadcast,
+                    TimeToLive = TimeToLive > 0 ? TimeToLive : null,
+                    MulticastLoopback = !NoMulticastLoopback,
+                    Interface = string.IsNullOrWhiteSpace(Interface) ? null : MulticastInterface.Resolve(Interface!),
+                };
+                _sender = UntilStopped(() => UdpSender.Open(ComputerName, Port, options, StopToken));
                 if (Receive) _sender.ExpectReplies();
             }
             catch (NetException e)
