@@ -10,14 +10,14 @@ namespace NetCmdlets.Handlers;
 /// the handler sets persist from message to message, and each call costs microseconds.
 /// </summary>
 /// <remarks>
-/// The pipeline is <c>ForEach-Object -Process $handler | ReplySink</c> begun against the calling cmdlet:
-/// the handler's errors, warnings and verbose output flow to the cmdlet's own streams, while its
-/// output is caught by the sink and becomes the reply instead of going down the user's pipeline.
+/// The pipeline is <c>ForEach-Object -Process $handler</c>, begun in the caller's scope but not linked
+/// to the cmdlet: its output is returned by each step and becomes the reply instead of going down the
+/// user's pipeline; its errors, warnings and verbose output go to the streams of the script that runs
+/// the cmdlet (a job's, in a job).
 /// </remarks>
 internal sealed class HandlerPipeline : IDisposable
 {
-    private static readonly CmdletInfo s_sink = new("Add-NetCmdletsReply", typeof(ReplySinkCommand));
-    private static readonly ScriptBlock s_shape = ScriptBlock.Create("param($handler, $sink, $replies) ForEach-Object -Process $handler | & $sink -Replies $replies");
+    private static readonly ScriptBlock s_shape = ScriptBlock.Create("param($handler) ForEach-Object -Process $handler");
 
     private readonly ScriptBlock _handler;
     private readonly PSCmdlet _owner;
@@ -40,15 +40,16 @@ internal sealed class HandlerPipeline : IDisposable
         _interrupted = false;
         if (_pipeline is null)
         {
-            _pipeline = s_shape.GetSteppablePipeline(CommandOrigin.Internal, new object[] { _handler, s_sink, _replies });
-            // Begin(cmdlet) would take "expects input" from the cmdlet, which has none; this form
-            // expects input and still links the streams to the cmdlet that is running now.
-            _pipeline.Begin(true, (EngineIntrinsics)_owner.GetVariableValue("ExecutionContext"));
+            _pipeline = s_shape.GetSteppablePipeline(CommandOrigin.Internal, new object[] { _handler });
+            // Not linked to the cmdlet: its output comes back from Process as one array, so no command
+            // after the handler runs for each item (a byte array output by the handler reaches it as
+            // single bytes, one call each). Its errors go where the caller's script sends its own.
+            _pipeline.Begin(true);
             _interrupter = HandlerInterrupter.TryCapture(_pipeline);
         }
         try
         {
-            _pipeline.Process(input);
+            foreach (object item in _pipeline.Process(input)) _replies.Add(item);
         }
         catch (PipelineStoppedException) when (_interrupted)
         {
@@ -99,23 +100,6 @@ internal sealed class HandlerPipeline : IDisposable
         _pipeline = null;
         _interrupter = null;
         pipeline?.Dispose();
-    }
-}
-
-/// <summary>The end of <see cref="HandlerPipeline"/>: collects the handler's output. Not exported.</summary>
-[Cmdlet(VerbsCommon.Add, "NetCmdletsReply")]
-public sealed class ReplySinkCommand : Cmdlet
-{
-    [Parameter(ValueFromPipeline = true)]
-    public object? InputObject { get; set; }
-
-    [Parameter(Mandatory = true)]
-    [AllowEmptyCollection]
-    public List<object> Replies { get; set; } = null!;
-
-    protected override void ProcessRecord()
-    {
-        if (InputObject is not null) Replies.Add(InputObject);
     }
 }
 
