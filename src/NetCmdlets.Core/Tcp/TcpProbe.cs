@@ -29,20 +29,21 @@ public enum TcpPortStatus
 public static class TcpProbe
 {
     /// <param name="bannerTimeout">When not null, how long to wait for the service's first words once connected.</param>
-    public static async Task<(TcpPortStatus Status, TimeSpan Latency, string? Banner)> ProbeAsync(
-        IPAddress address, int port, TimeSpan timeout, TimeSpan? bannerTimeout, CancellationToken cancellationToken)
+    public static Task<(TcpPortStatus Status, TimeSpan Latency, string? Banner)> ProbeAsync(
+        IPAddress address, int port, TimeSpan timeout, TimeSpan? bannerTimeout, CancellationToken cancellationToken) =>
+        ProbeAsync(address, port, timeout, bannerTimeout, null, cancellationToken);
+
+    /// <param name="deadlines">The clock shared by the probes of one scan, made with the same timeout and token.</param>
+    internal static async Task<(TcpPortStatus Status, TimeSpan Latency, string? Banner)> ProbeAsync(
+        IPAddress address, int port, TimeSpan timeout, TimeSpan? bannerTimeout, ConnectDeadlines? deadlines, CancellationToken cancellationToken)
     {
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         var clock = Stopwatch.StartNew();
-        try
+        // The same connect as every client connection's, with its time limit.
+        SocketError connected = await TcpConnector.ConnectSocketAsync(socket, new IPEndPoint(address, port), timeout, cancellationToken, deadlines).ConfigureAwait(false);
+        if (connected != SocketError.Success)
         {
-            // The same connect as every client connection's, with its time limit.
-            if (!await TcpConnector.ConnectSocketAsync(socket, new IPEndPoint(address, port), timeout, cancellationToken).ConfigureAwait(false))
-                return (TcpPortStatus.TimedOut, clock.Elapsed, null);
-        }
-        catch (SocketException e)
-        {
-            TcpPortStatus status = e.SocketErrorCode switch
+            TcpPortStatus status = connected switch
             {
                 SocketError.ConnectionRefused => TcpPortStatus.Refused,
                 SocketError.TimedOut => TcpPortStatus.TimedOut,

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using NetCmdlets.Core.Tcp;
+using Xunit;
+
+namespace NetCmdlets.Core.Tests.Tcp;
+
+public class ConnectDeadlinesTests
+{
+    /// <summary>A loopback listener that never accepts, its backlog filled, so further connects get no answer.</summary>
+    private static (Socket Listener, List<Socket> Fillers) FullBacklog()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var fillers = new List<Socket>();
+        for (int i = 0; i < 8; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            fillers.Add(filler);
+            if (!filler.ConnectAsync(listener.LocalEndPoint!).Wait(300)) break;
+        }
+        return (listener, fillers);
+    }
+
+    [Fact]
+    public async Task ProbesSharingOneClock_EachTimeOut_WhileAnOpenPortAnswers()
+    {
+        (Socket full, List<Socket> fillers) = FullBacklog();
+        using var open = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        open.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        open.Listen(16);
+        try
+        {
+            var timeout = TimeSpan.FromMilliseconds(500);
+            using var deadlines = new ConnectDeadlines(timeout, CancellationToken.None);
+            int fullPort = ((IPEndPoint)full.LocalEndPoint!).Port;
+            var silent = Enumerable.Range(0, 5).Select(_ => TcpProbe.ProbeAsync(IPAddress.Loopback, fullPort, timeout, null, deadlines, CancellationToken.None)).ToList();
+            var answered = await TcpProbe.ProbeAsync(IPAddress.Loopback, ((IPEndPoint)open.LocalEndPoint!).Port, timeout, null, deadlines, CancellationToken.None);
+            Assert.Equal(TcpPortStatus.Open, answered.Status);
+            var results = await Task.WhenAll(silent).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.All(results, result => Assert.Equal(TcpPortStatus.TimedOut, result.Status));
+            // Each waited its own time out, and no longer than the time plus the clock's tick (at most 100 ms) and a loaded machine's slack.
+            Assert.All(results, result => Assert.InRange(result.Latency, timeout - TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5)));
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+            full.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AStop_EndsEveryPendingConnect_AtOnce()
+    {
+        (Socket full, List<Socket> fillers) = FullBacklog();
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            using var deadlines = new ConnectDeadlines(TimeSpan.FromMinutes(5), stop.Token);
+            int port = ((IPEndPoint)full.LocalEndPoint!).Port;
+            var probes = Enumerable.Range(0, 3).Select(_ => TcpProbe.ProbeAsync(IPAddress.Loopback, port, TimeSpan.FromMinutes(5), null, deadlines, stop.Token)).ToList();
+            Assert.All(probes, probe => Assert.False(probe.IsCompleted));
+            stop.Cancel();
+            foreach (var probe in probes)
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => probe.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+            full.Dispose();
+        }
+    }
+}
