@@ -53,7 +53,7 @@ public class UdpServerBackoffTests
         server.ReceiveHook = (_, _, _) =>
         {
             Interlocked.Increment(ref attempts);
-            return Task.FromException<System.Net.Sockets.SocketReceiveMessageFromResult>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NetworkDown));
+            return Task.FromException<System.Net.Sockets.SocketReceiveFromResult>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NetworkDown));
         };
         server.Start();
         await Task.Delay(500);
