@@ -20,9 +20,24 @@ the load generator (bench/NetCmdlets.Bench), then measures:
           ways: Send-TcpMessage -Path into a discarding socat listener, and Receive-TcpMessage
           -OutFile /dev/null from a socat listener that sends the file; beside socat, nc (OpenBSD)
           and ncat doing the same, and iperf3 as the ceiling. Ratios are to socat and to iperf3
+  portscan  Test-TcpPort beside nc -z (OpenBSD), nmap -sT and ncat, each in a process of its own and
+          timed by a Stopwatch here (Test-TcpPort's around the cmdlet, in its pwsh, after a warm-up;
+          the others' from process start to exit). Refused: 20 listeners at free ports picked at
+          random among 1..10000 on 127.0.0.1, the rest refused, scanned 1..10000; every tool's open
+          ports are checked against the 20. Filtered: 20 ports whose SYNs are dropped (an iptables
+          DROP rule on lo, or, where iptables cannot work, a neighbour entry to a MAC nobody has),
+          scanned with a 1 s timeout. Each case runs in a network namespace the benchmark makes
+          (ip netns) and deletes, so nothing else on the machine listens or is reached. Ratios are
+          nc's time over each tool's: how many times as fast as nc -z -w1
+  udpecho round trips per second of 64-byte datagrams from 1 and from 50 senders, each with a
+          connected socket of its own, sending one and waiting for its echo (1 s, then counted lost),
+          against Start-UdpServer -Handler { $_.Data } in the foreground of a child pwsh and a raw
+          .NET async UDP echo server, and the server's CPU time per round trip; ratios are to the
+          raw .NET server
 
-Peers that are missing (socat, ncat, nc from netcat-openbsd, iperf3) are installed with apt-get
-when it is there and this runs as root; otherwise, or when that fails, their rows say so.
+Peers that are missing (socat, ncat, nc from netcat-openbsd, iperf3, openssl, nmap, iptables) are
+installed with apt-get when it is there and this runs as root; otherwise, or when that fails, their
+rows say so.
 
 Every server runs in a process of its own, started fresh and killed afterwards, on 127.0.0.1 and
 a port picked by the system. Figures of one run are comparable with each other, not with another
@@ -46,8 +61,11 @@ param(
 
     [string] $ModulePath = (Join-Path $PSScriptRoot '../output/NetCmdlets'),
 
-    [ValidateSet('Echo', 'Idle', 'Udp', 'Stream', 'Tls')]
-    [string[]] $Scenario = @('Echo', 'Idle', 'Udp', 'Stream', 'Tls'),
+    # A list, or one word with commas as `pwsh -File` passes "-Scenario Echo,Udp" from another shell.
+    [ValidateScript({ -not @($_ -split ',' | Where-Object { $_.Trim() -notin 'Echo', 'Idle', 'Udp', 'Stream', 'Tls', 'PortScan', 'UdpEcho' }) },
+        ErrorMessage = "'{0}': each scenario must be one of Echo, Idle, Udp, Stream, Tls, PortScan, UdpEcho.")]
+    [ArgumentCompleter({ param($command, $parameter, $word) 'Echo', 'Idle', 'Udp', 'Stream', 'Tls', 'PortScan', 'UdpEcho' | Where-Object { $_ -like "$word*" } })]
+    [string[]] $Scenario = @('Echo', 'Idle', 'Udp', 'Stream', 'Tls', 'PortScan', 'UdpEcho'),
 
     [string] $ResultPath
 )
@@ -56,6 +74,7 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $root = Split-Path $PSScriptRoot -Parent
+$Scenario = @($Scenario -split ',' | ForEach-Object { $_.Trim() })
 $ModulePath = [IO.Path]::GetFullPath($ModulePath)
 $benchProject = Join-Path $PSScriptRoot 'NetCmdlets.Bench'
 $benchAssembly = Join-Path $benchProject 'bin/Release/net10.0/NetCmdlets.Bench.dll'
@@ -78,7 +97,13 @@ $targets = @{
     # The module's stream throughput, each way: at least this multiple of socat's and of iperf3's.
     StreamSocatRatio = 1.2
     StreamIperfRatio = 0.5
+    # How many times as fast as nc -z -w1 Test-TcpPort scans (nc's seconds over its own): at least.
+    PortScanRefusedRatio = 1.0
+    PortScanFilteredRatio = 10.0
+    # UdpEcho has none: its rows are measured against the raw .NET UDP echo server only.
 }
+# The same in quick runs: the filtered case is bounded by nc, which waits out each port's timeout in turn.
+$portScan = @{ FirstPort = 1; LastPort = 10000; OpenCount = 20; FilteredFirstPort = 20001; FilteredCount = 20; TimeoutSec = 1 }
 
 #region Child processes
 
@@ -113,17 +138,20 @@ function Start-Child {
 }
 
 # The PowerShell running this script, started again as a child. Under `dotnet pwsh` the process is
-# dotnet itself, so pwsh.dll goes first.
+# dotnet itself, so pwsh.dll goes first. A launcher (ip netns exec <name>, say) goes before it all
+# and must exec the command rather than start it as a child of its own.
 function Start-ChildPwsh {
-    param([string] $Name, [string] $Script, [string[]] $Arguments = @())
+    param([string] $Name, [string] $Script, [string[]] $Arguments = @(), [string[]] $Launcher = @())
     $exe = [Environment]::ProcessPath
     [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' } else { @() }
-    Start-Child -Name $Name -FileName $exe -Arguments ($prefix + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot "servers/$Script")) + $Arguments)
+    [string[]] $command = @($Launcher) + @($exe) + $prefix + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot "servers/$Script")) + $Arguments
+    Start-Child -Name $Name -FileName $command[0] -Arguments @($command | Select-Object -Skip 1)
 }
 
 function Start-BenchTool {
-    param([string] $Name, [string[]] $Arguments)
-    Start-Child -Name $Name -FileName 'dotnet' -Arguments (@($benchAssembly) + $Arguments)
+    param([string] $Name, [string[]] $Arguments, [string[]] $Launcher = @())
+    [string[]] $command = @($Launcher) + @('dotnet', $benchAssembly) + $Arguments
+    Start-Child -Name $Name -FileName $command[0] -Arguments @($command | Select-Object -Skip 1)
 }
 
 # The next line of the child's stdout, or $null when none came in time or the output ended.
@@ -603,11 +631,389 @@ function Measure-Udp {
 
 #endregion
 
+#region UDP echo
+
+function Measure-UdpEcho {
+    $servers = [ordered]@{
+        'Start-UdpServer -Handler' = {
+            $child = Start-ChildPwsh -Name 'Start-UdpServer' -Script 'UdpEchoServer.ps1' -Arguments @('-ModulePath', $moduleManifest)
+            $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
+        }
+        'raw .NET async UDP' = {
+            $child = Start-BenchTool -Name 'raw .NET UDP echo server' -Arguments @('udp-echo-server', '--port', '0')
+            $child, [int](Wait-ChildLine $child -Pattern '^(\d+)$' -TimeoutSec 30)[1]
+        }
+    }
+    $reference = @{}
+    $measured = [Collections.Generic.List[object]]::new()
+    foreach ($name in $servers.Keys) {
+        $child = $null
+        try {
+            $child, $port = & $servers[$name]
+            foreach ($senders in $echoConnections) {
+                $cpuBefore = Get-TreeCpuSeconds $child.Process.Id
+                $client = Start-BenchTool -Name "udp-echo-client $senders" -Arguments @(
+                    'udp-echo-client', '--host', '127.0.0.1', '--port', "$port", '--senders', "$senders",
+                    '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)", '--size', '64', '--timeout-sec', '1')
+                try {
+                    $result = Receive-ChildJson $client -TimeoutSec ($settings.EchoSeconds + $settings.Warmup + 30)
+                }
+                finally {
+                    Stop-Child $client
+                }
+                $cpu = (Get-TreeCpuSeconds $child.Process.Id) - $cpuBefore
+                $allRoundTrips = if ($result.PSObject.Properties['allRoundTrips']) { [long]$result.allRoundTrips } else { 0 }
+                $cpuPerRoundTrip = if ($allRoundTrips -gt 0) { 1e6 * $cpu / $allRoundTrips } else { $null }
+                $notes = @()
+                if ($null -ne $cpuPerRoundTrip) { $notes += '{0:N1} us server CPU/rt' -f $cpuPerRoundTrip }
+                if ($result.PSObject.Properties['lost']) { $notes += '{0:N0} lost (no echo within 1 s)' -f $result.lost }
+                $notes += 'server RSS {0:N0} MiB after' -f ((Get-ProcStatusKiB $child.Process.Id 'VmRSS') / 1KB)
+                if ($result.errors) { $notes += "$($result.errors) error(s): $($result.firstError)" }
+                $entry = [pscustomobject]@{ Server = $name; Senders = $senders; Rate = [double]$result.roundTripsPerSecond; Notes = $notes -join '; ' }
+                $measured.Add($entry)
+                if ($name -eq 'raw .NET async UDP') { $reference[$senders] = $entry }
+                Write-Host ('  {0,-42} {1,2} sender{2} {3,10:N0} rt/s  {4}' -f $name, $senders, $(if ($senders -eq 1) { ' ' } else { 's' }), $entry.Rate, $entry.Notes)
+            }
+        }
+        catch {
+            Write-Warning "UDP echo against ${name} failed: $_"
+            foreach ($senders in $echoConnections) {
+                if (-not ($measured | Where-Object { $_.Server -eq $name -and $_.Senders -eq $senders })) {
+                    $measured.Add([pscustomobject]@{ Server = $name; Senders = $senders; Rate = $null; Notes = "failed: $_" })
+                }
+            }
+        }
+        finally {
+            if ($child) { Stop-Child $child }
+        }
+    }
+    foreach ($senders in $echoConnections) {
+        $raw = $reference[$senders]
+        foreach ($entry in $measured | Where-Object Senders -EQ $senders) {
+            # No target: the figures are measured against the raw .NET server, nothing more.
+            $rows.Add([pscustomobject]@{
+                Scenario = "UDP echo 64 B, $senders sender$(if ($senders -ne 1) { 's' })"
+                Server = $entry.Server
+                Figure = $entry.Rate
+                Unit = 'round trips/s'
+                Ratios = [ordered]@{ 'raw .NET' = (Get-Ratio $entry.Rate $(if ($raw) { $raw.Rate })) }
+                Target = ''
+                Met = $null
+                Notes = $entry.Notes
+            })
+        }
+    }
+}
+
+#endregion
+
+#region Network namespaces
+
+# The namespaces made here, so that whatever happens they are all deleted at the end.
+$namespaces = [Collections.Generic.List[string]]::new()
+
+# Runs a command inside the namespace: its exit code, output and seconds, as Invoke-Tool gives them.
+function Invoke-InNetns {
+    param([Parameter(Mandatory)] [string] $Namespace, [Parameter(Mandatory)] [string[]] $Command, [double] $TimeoutSec = 30)
+    Invoke-Tool -Name "ip netns exec $($Command[0])" -FileName (Find-Tool 'ip') -Arguments (@('netns', 'exec', $Namespace) + $Command) -TimeoutSec $TimeoutSec
+}
+
+# A network namespace of the benchmark's own with only its loopback, up: nothing else listens there,
+# and nothing sent there leaves it. Throws when one cannot be made here (no ip, not root).
+function New-BenchNetns {
+    param([Parameter(Mandatory)] [string] $Purpose)
+    if (-not (Find-Tool 'ip')) { throw 'ip (iproute2) is not installed' }
+    $name = "netcmdlets-bench-$PID-$Purpose"
+    $added = Invoke-Tool -Name 'ip netns add' -FileName (Find-Tool 'ip') -Arguments @('netns', 'add', $name) -TimeoutSec 30
+    if ($added.ExitCode -ne 0) { throw "ip netns add failed: $($added.Error)" }
+    $namespaces.Add($name)
+    $up = Invoke-InNetns $name @('ip', 'link', 'set', 'lo', 'up')
+    if ($up.ExitCode -ne 0) {
+        Remove-BenchNetns $name
+        throw "bringing lo up in the namespace failed: $($up.Error)"
+    }
+    $name
+}
+
+# Deletes the namespace, and with it the veth pair made in it; its processes must be gone first.
+function Remove-BenchNetns {
+    param([Parameter(Mandatory)] [string] $Name)
+    $deleted = Invoke-Tool -Name 'ip netns delete' -FileName (Find-Tool 'ip') -Arguments @('netns', 'delete', $Name) -TimeoutSec 30
+    if ($deleted.ExitCode -ne 0) { Write-Warning "ip netns delete $Name failed: $($deleted.Error)" }
+    $null = $namespaces.Remove($Name)
+}
+
+# Makes connections to the ports of the filtered case vanish in the namespace, without a reset:
+# an iptables DROP rule for them on lo where iptables works, or else a veth pair whose far end
+# is a neighbour entry to a MAC that no interface has, so SYNs to 10.77.0.2 go out and nowhere.
+# Returns the address to scan and how it was done.
+function Set-FilteredPort {
+    param([Parameter(Mandatory)] [string] $Namespace, [Parameter(Mandatory)] [int] $FirstPort, [Parameter(Mandatory)] [int] $LastPort)
+    $why = 'iptables is not installed'
+    if (Find-Tool 'iptables') {
+        $rule = @('iptables', '-A', 'INPUT', '-i', 'lo', '-p', 'tcp', '--dport', "${FirstPort}:${LastPort}", '-j', 'DROP')
+        $dropped = Invoke-InNetns $Namespace $rule
+        if ($dropped.ExitCode -eq 0) {
+            return [pscustomobject]@{ Address = '127.0.0.1'; Method = "filtered by '$($rule -join ' ')' in the namespace" }
+        }
+        $why = "iptables failed ($($dropped.Error))"
+    }
+    foreach ($step in @(
+            'ip link add v0 type veth peer name v1'
+            'ip addr add 10.77.0.1/24 dev v0'
+            'ip link set v0 up'
+            'ip link set v1 up'
+            'ip neigh add 10.77.0.2 lladdr 02:00:00:00:00:99 dev v0 nud permanent')) {
+        $run = Invoke-InNetns $Namespace ($step -split ' ')
+        if ($run.ExitCode -ne 0) { throw "$why, and '$step' failed: $($run.Error)" }
+    }
+    [pscustomobject]@{ Address = '10.77.0.2'; Method = "$why; filtered by a veth pair in the namespace, 10.77.0.2 a permanent neighbour at a MAC no interface has" }
+}
+
+#endregion
+
+#region Port scan
+
+# Ports listening on 127.0.0.1 or on every address in the range, from /proc/net/tcp and tcp6: what
+# a scan finds besides the benchmark's own listeners when it cannot have a namespace of its own.
+function Get-LoopbackListener {
+    param([int] $FirstPort, [int] $LastPort)
+    $ports = foreach ($line in Get-Content /proc/net/tcp, /proc/net/tcp6 -ErrorAction Ignore) {
+        if ($line -notmatch '^\s*\d+:\s+([0-9A-F]+):([0-9A-F]{4})\s+[0-9A-F]+:0000\s+0A\s') { continue }
+        $address = $Matches[1]
+        $port = [Convert]::ToInt32($Matches[2], 16)
+        $loopbackOrAny = $address -in @('0100007F', '00000000', '00000000000000000000000000000000', '0000000000000000FFFF00000100007F')
+        if ($loopbackOrAny -and $port -ge $FirstPort -and $port -le $LastPort) { $port }
+    }
+    @($ports | Sort-Object -Unique)
+}
+
+# '' when the ports found are the ones expected, else what is missing and what is extra.
+function Compare-PortSet {
+    param([int[]] $Found, [int[]] $Expected)
+    $missing = @($Expected | Where-Object { $_ -notin $Found })
+    $extra = @($Found | Where-Object { $_ -notin $Expected })
+    $parts = @()
+    if ($missing) { $parts += "missed $($missing.Count) open: $($missing -join ',')" }
+    if ($extra) { $parts += "$($extra.Count) reported open that were not: $($extra -join ',')" }
+    $parts -join '; '
+}
+
+# One scan of FirstPort..LastPort on Address by each tool, each in a process of its own started through
+# the launcher (into the namespace), bounded in time: a tool that has not ended is killed and its row
+# says so. Adds the rows; each tool's open ports are checked against the expected ones.
+function Invoke-PortScanCase {
+    param(
+        [Parameter(Mandatory)] [string] $Label,
+        [string[]] $Launcher = @(),
+        [Parameter(Mandatory)] [string] $Address,
+        [Parameter(Mandatory)] [int] $FirstPort,
+        [Parameter(Mandatory)] [int] $LastPort,
+        [int[]] $Expected = @(),
+        [Parameter(Mandatory)] [double] $TargetRatio,
+        [string] $CaseNotes = '',
+        # The ports do not answer: a tool that tests them one at a time waits out each timeout.
+        [switch] $Filtered
+    )
+    $timeoutSec = $portScan.TimeoutSec
+    $count = $LastPort - $FirstPort + 1
+    $range = "$FirstPort-$LastPort"
+    # Generous bounds: every port waited out in turn (or 5 ms each when they answer), plus start-up on a busy machine.
+    $bound = 30 + $(if ($Filtered) { $count * $timeoutSec } else { $count * 0.005 })
+    $nc = Find-Tool 'nc.openbsd'
+    $nmap = Find-Tool 'nmap'
+    $ncat = Find-Tool 'ncat'
+    $tool = {
+        param([string] $Name, [string] $FileName, [string[]] $Arguments)
+        [string[]] $command = @($Launcher) + @($FileName) + $Arguments
+        $run = Invoke-Tool -Name $Name -FileName $command[0] -Arguments @($command | Select-Object -Skip 1) -TimeoutSec $bound
+        if ($null -eq $run.ExitCode) { throw ('killed after {0:N0} s: it had not ended' -f $bound) }
+        $run
+    }
+    $scanners = [ordered]@{
+        "Test-TcpPort -TimeoutSec $timeoutSec" = {
+            $child = Start-ChildPwsh -Name 'Test-TcpPort' -Script 'PortScan.ps1' -Launcher $Launcher -Arguments @(
+                '-ModulePath', $moduleManifest, '-ComputerName', $Address, '-FirstPort', "$FirstPort", '-LastPort', "$LastPort", '-TimeoutSec', "$timeoutSec")
+            try {
+                $result = Receive-ChildJson $child -TimeoutSec (60 + $bound)
+            }
+            catch {
+                if ($child.Process.HasExited) { throw "ended without a result: $_" }
+                throw ('killed after {0:N0} s without a result' -f (60 + $bound))
+            }
+            finally {
+                Stop-Child $child
+            }
+            if ($result.PSObject.Properties['error']) { throw $result.error }
+            $statuses = ($result.statuses.PSObject.Properties | ForEach-Object { "$($_.Name) $($_.Value)" }) -join ', '
+            [pscustomobject]@{
+                Seconds = [double]$result.seconds
+                Open = [int[]]@($result.open)
+                Notes = '{0:N2} s Stopwatch around the cmdlet, after a 200-port warm-up; {1} results: {2}; slowest {3:N3} s' -f $result.seconds, $result.results, $statuses, $result.slowestLatency
+            }
+        }
+        "nc -z -w$timeoutSec (OpenBSD)" = if ($nc) {
+            {
+                # -v: the open ports are the 'succeeded' lines on stderr.
+                $run = & $tool 'nc -z' $nc @('-v', '-z', "-w$timeoutSec", $Address, $range)
+                $open = [int[]]@([regex]::Matches($run.Error, 'Connection to \S+ (\d+) port \S+ succeeded') | ForEach-Object { [int]$_.Groups[1].Value } | Sort-Object)
+                [pscustomobject]@{ Seconds = $run.Seconds; Open = $open; Notes = '{0:N2} s process start to exit, with -v to name the open ports' -f $run.Seconds }
+            }
+        }
+        'nmap -sT' = if ($nmap) {
+            {
+                # -Pn -n: no host discovery and no DNS; -oG -: one greppable line of ports on stdout.
+                $run = & $tool 'nmap -sT' $nmap @('-sT', '-Pn', '-n', '-p', $range, '-oG', '-', $Address)
+                if ($run.ExitCode -ne 0) { throw "exit code $($run.ExitCode): $($run.Error)" }
+                $open = [int[]]@([regex]::Matches($run.Output, '(\d+)/open/tcp') | ForEach-Object { [int]$_.Groups[1].Value } | Sort-Object)
+                $notes = '{0:N2} s process start to exit, default timing' -f $run.Seconds
+                $filtered = [regex]::Matches($run.Output, '(\d+)/filtered/tcp').Count
+                if ($run.Output -match 'Ignored State: filtered \((\d+)\)') { $filtered += [int]$Matches[1] }
+                if ($filtered) { $notes += "; $filtered reported filtered" }
+                [pscustomobject]@{ Seconds = $run.Seconds; Open = $open; Notes = $notes }
+            }
+        }
+        'ncat -z' = if ($ncat) {
+            {
+                if ($Filtered) {
+                    return [pscustomobject]@{ Seconds = $null; Open = $null; Notes = 'ncat: no range scan; not run one process per port over ports that do not answer' }
+                }
+                # ncat -z takes one port: time one process per port over a few ports the scan expects
+                # closed, and loop it over the whole range only when that is quick. The address and
+                # ports are positional arguments to sh, never parsed as shell text.
+                $loop = 'a="$1"; shift; for p in "$@"; do "$0" -z -w' + $timeoutSec + ' "$a" "$p" 2>/dev/null && echo "$p"; done'
+                $sample = @($FirstPort..$LastPort | Where-Object { $_ -notin $Expected } | Select-Object -First 20)
+                $run = & $tool 'ncat -z loop' (Find-Tool 'sh') (@('-c', $loop, $ncat, $Address) + @($sample | ForEach-Object { "$_" }))
+                $perPort = $run.Seconds / $sample.Count
+                $whole = $perPort * $count
+                if ($whole -gt 30) {
+                    return [pscustomobject]@{
+                        Seconds = $null; Open = $null
+                        Notes = 'ncat: no range scan; one ncat -z process per port takes {0:N0} ms (timed over {1} ports), about {2:N0} s for {3}: not run' -f (1000 * $perPort), $sample.Count, $whole, $range
+                    }
+                }
+                $run = & $tool 'ncat -z loop' (Find-Tool 'sh') (@('-c', $loop, $ncat, $Address) + @($FirstPort..$LastPort | ForEach-Object { "$_" }))
+                $open = [int[]]@($run.Output -split '\s+' | Where-Object { $_ } | ForEach-Object { [int]$_ } | Sort-Object)
+                [pscustomobject]@{ Seconds = $run.Seconds; Open = $open; Notes = 'ncat: no range scan; one ncat -z process per port in a sh loop, {0:N2} s start to exit' -f $run.Seconds }
+            }
+        }
+    }
+
+    $measured = [ordered]@{}
+    foreach ($name in $scanners.Keys) {
+        if (-not $scanners[$name]) {
+            $measured[$name] = [pscustomobject]@{ Seconds = $null; Notes = 'not installed'; Correct = $null }
+            continue
+        }
+        try {
+            $result = & $scanners[$name]
+            $notes = $result.Notes
+            $correct = $null
+            if ($null -ne $result.Open) {
+                $difference = Compare-PortSet -Found $result.Open -Expected $Expected
+                $correct = -not $difference
+                $notes += if ($difference) { "; DIFFERS from the ports opened: $difference" } elseif ($Expected.Count) { "; found the $($Expected.Count) open ports, no other" } else { '; none reported open' }
+            }
+            $measured[$name] = [pscustomobject]@{ Seconds = $result.Seconds; Notes = $notes; Correct = $correct }
+            Write-Host ('  {0,-34} {1,8} s  {2}' -f $name, $(if ($null -ne $result.Seconds) { '{0:N2}' -f $result.Seconds } else { '-' }), $notes)
+        }
+        catch {
+            Write-Warning "Port scan ($Label) with ${name} failed: $_"
+            $measured[$name] = [pscustomobject]@{ Seconds = $null; Notes = "failed: $_"; Correct = $false }
+        }
+    }
+    $ncSeconds = $measured["nc -z -w$timeoutSec (OpenBSD)"].Seconds
+    $first = $true
+    foreach ($name in $measured.Keys) {
+        $entry = $measured[$name]
+        # Lower is better: nc's seconds over this tool's, how many times as fast as nc it is.
+        $ratio = if ($null -ne $entry.Seconds -and $entry.Seconds -gt 0) { Get-Ratio $ncSeconds $entry.Seconds } else { $null }
+        $notes = if ($first -and $CaseNotes) { "$CaseNotes; $($entry.Notes)" } else { $entry.Notes }
+        $rows.Add([pscustomobject]@{
+            Scenario = $Label
+            Server = $name
+            Figure = $entry.Seconds
+            Unit = 's'
+            Ratios = [ordered]@{ 'as fast as nc -z' = $ratio }
+            Target = if ($first) { '>= {0:N1}x' -f $TargetRatio } else { '' }
+            # A fast scan with a wrong answer does not count.
+            Met = if ($first) { $null -ne $ratio -and $ratio -ge $TargetRatio -and $entry.Correct -ne $false } else { $null }
+            Notes = $notes
+        })
+        $first = $false
+    }
+}
+
+function Measure-PortScan {
+    $first = $portScan.FirstPort
+    $last = $portScan.LastPort
+
+    # Refused: the benchmark's listeners open, every other port of the range refused at once.
+    $namespace = $null
+    $listeners = $null
+    try {
+        $launcher = @()
+        $caseNotes = 'in a network namespace of its own'
+        try {
+            $namespace = New-BenchNetns 'refused'
+            $launcher = @((Find-Tool 'ip'), 'netns', 'exec', $namespace)
+        }
+        catch {
+            Write-Warning "No network namespace for the refused scan ($_): it scans this machine's own 127.0.0.1."
+            $caseNotes = "in this machine's network namespace ($_)"
+        }
+        $listeners = Start-BenchTool -Name 'tcp-listeners' -Launcher $launcher -Arguments @(
+            'tcp-listeners', '--count', "$($portScan.OpenCount)", '--first-port', "$first", '--last-port', "$last")
+        [int[]] $opened = ((Wait-ChildLine $listeners -Pattern '^(\d+( \d+)*)$' -TimeoutSec 30)[1] -split ' ') | ForEach-Object { [int]$_ }
+        [int[]] $expected = $opened
+        if (-not $namespace) {
+            $others = @(Get-LoopbackListener -FirstPort $first -LastPort $last | Where-Object { $_ -notin $opened })
+            if ($others) {
+                $expected = @($opened + $others | Sort-Object -Unique)
+                $caseNotes += "; $($others.Count) other listener(s) in the range expected open too: $($others -join ',')"
+            }
+        }
+        Write-Host "  refused: $($opened.Count) listeners on 127.0.0.1 at $($opened -join ' '), $caseNotes"
+        Invoke-PortScanCase -Label "port scan $first-$last, $($opened.Count) open, rest refused" -Launcher $launcher -Address '127.0.0.1' `
+            -FirstPort $first -LastPort $last -Expected $expected -TargetRatio $targets.PortScanRefusedRatio -CaseNotes $caseNotes
+    }
+    catch {
+        Write-Warning "Port scan (refused) failed: $_"
+        $rows.Add([pscustomobject]@{ Scenario = "port scan $first-$last, refused"; Server = 'Test-TcpPort'; Figure = $null; Unit = 's'; Ratios = $null; Target = ''; Met = $false; Notes = "failed: $_" })
+    }
+    finally {
+        if ($listeners) { Stop-Child $listeners }
+        if ($namespace) { Remove-BenchNetns $namespace }
+    }
+
+    # Filtered: SYNs dropped without an answer, so each port costs its whole timeout, unless tested at once.
+    $namespace = $null
+    $filteredFirst = $portScan.FilteredFirstPort
+    $filteredLast = $filteredFirst + $portScan.FilteredCount - 1
+    try {
+        $namespace = New-BenchNetns 'filtered'
+        $filter = Set-FilteredPort -Namespace $namespace -FirstPort $filteredFirst -LastPort $filteredLast
+        Write-Host "  filtered: ports $filteredFirst-$filteredLast on $($filter.Address), $($filter.Method)"
+        Invoke-PortScanCase -Label "port scan $($portScan.FilteredCount) filtered, timeout $($portScan.TimeoutSec) s" -Launcher @((Find-Tool 'ip'), 'netns', 'exec', $namespace) `
+            -Address $filter.Address -FirstPort $filteredFirst -LastPort $filteredLast -Expected @() -TargetRatio $targets.PortScanFilteredRatio -CaseNotes $filter.Method -Filtered
+    }
+    catch {
+        Write-Warning "Port scan (filtered) failed: $_"
+        $rows.Add([pscustomobject]@{ Scenario = "port scan $($portScan.FilteredCount) filtered"; Server = 'Test-TcpPort'; Figure = $null; Unit = 's'; Ratios = $null; Target = ''; Met = $false; Notes = "failed: $_" })
+    }
+    finally {
+        if ($namespace) { Remove-BenchNetns $namespace }
+    }
+}
+
+#endregion
+
 #region Peers
 
-# The commands the stream and echo rows run beside the module, and the Debian packages they come in.
+# The commands the stream, echo and port scan rows run beside the module, and the Debian packages they come in.
 # nc is called as nc.openbsd: another netcat under the name nc takes other options.
-$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3'; 'openssl' = 'openssl' }
+# iptables is no peer itself: the filtered port scan drops SYNs with it.
+$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3'; 'openssl' = 'openssl'; 'nmap' = 'nmap'; 'iptables' = 'iptables' }
 
 function Find-Tool {
     param([Parameter(Mandatory)] [string] $Name)
@@ -1036,7 +1442,7 @@ function Format-Ratio {
 function Format-Figure {
     param($Value, [string] $Unit)
     if ($null -eq $Value) { return '-' }
-    if ($Unit -like '%*') { return '{0:N2}' -f $Value }
+    if ($Unit -like '%*' -or $Unit -eq 's') { return '{0:N2}' -f $Value }
     if ($Value -lt 100) { return '{0:N1}' -f $Value }
     '{0:N0}' -f $Value
 }
@@ -1056,8 +1462,8 @@ try {
     Write-Host ("NetCmdlets {0} benchmark{1}: {2} cores, {3}, .NET {4}, PowerShell {5}, open files soft/hard {6}/{7}" -f
         $manifest.Directory.Name, $(if ($Quick) { ' (quick)' } else { '' }), [Environment]::ProcessorCount,
         [Runtime.InteropServices.RuntimeInformation]::OSDescription, [Environment]::Version, $PSVersionTable.PSVersion, $limit.Soft, $limit.Hard)
-    Write-Host ("Echo: {0} s per run after {1} s warm-up; idle: {2:N0} connections; UDP: {3:N0} datagrams; stream: {4:N0} MiB" -f
-        $settings.EchoSeconds, $settings.Warmup, $settings.IdleCount, $settings.UdpCount, ($settings.StreamBytes / 1MB))
+    Write-Host ("Echo: {0} s per run after {1} s warm-up; idle: {2:N0} connections; UDP: {3:N0} datagrams; stream: {4:N0} MiB; port scan: {5}-{6}, {7} filtered" -f
+        $settings.EchoSeconds, $settings.Warmup, $settings.IdleCount, $settings.UdpCount, ($settings.StreamBytes / 1MB), $portScan.FirstPort, $portScan.LastPort, $portScan.FilteredCount)
     Write-Host 'Peers...'
     Install-Peer
     $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -1082,6 +1488,14 @@ try {
         Write-Host 'TLS...'
         Measure-Tls
     }
+    if ('PortScan' -in $Scenario) {
+        Write-Host 'Port scan...'
+        Measure-PortScan
+    }
+    if ('UdpEcho' -in $Scenario) {
+        Write-Host 'UDP echo round trips...'
+        Measure-UdpEcho
+    }
 
     $table = $rows | Format-Table -AutoSize -Wrap -Property Scenario, Server,
         @{ Name = 'Figure'; Expression = { Format-Figure $_.Figure $_.Unit }; Alignment = 'Right' },
@@ -1098,4 +1512,5 @@ try {
 }
 finally {
     foreach ($child in @($children)) { Stop-Child $child }
+    foreach ($namespace in @($namespaces)) { Remove-BenchNetns $namespace }
 }

@@ -16,6 +16,9 @@ public static class Program
   idle-clients --port P [--count 10000] [--concurrency 256] [--hold-seconds 0 (until stdin closes)]
   udp-send     --port P [--count 200000] [--size 64]
   udp-receive  [--port 0] [--count 200000] [--timeout-sec 10]   prints the port, then the JSON
+  udp-echo-server [--port 0]                    prints the port, echoes each datagram until stdin closes
+  udp-echo-client --port P [--senders 1] [--seconds 5] [--warmup 1] [--size 64] [--timeout-sec 1]
+  tcp-listeners   [--count 20] [--first-port 1] [--last-port 10000]   prints the ports, holds them until stdin closes
   tls-echo-server     --cert server.pfx [--password p] [--port 0]   SslStream line echo; prints the port
   tls-echo-client     --port P [--connections 50] [--seconds 5] [--warmup 1] [--size 64]
   tls-handshake-client --port P [--connections 50] [--seconds 5] [--warmup 1]";
@@ -57,6 +60,13 @@ public static class Program
                 return UdpSend.Run(options);
             case "udp-receive":
                 return UdpReceive.Run(options);
+            case "udp-echo-server":
+                return await UdpEcho.ServerAsync(options).ConfigureAwait(false);
+            case "udp-echo-client":
+                UseInlineCompletions(options.Int("inline-completions", 1) == 1);
+                return await UdpEcho.ClientAsync(options).ConfigureAwait(false);
+            case "tcp-listeners":
+                return await TcpListeners.RunAsync(options).ConfigureAwait(false);
             default:
                 Console.Error.WriteLine($"unknown command '{args[0]}'");
                 Console.Error.WriteLine(Usage);
