@@ -10,7 +10,7 @@ namespace NetCmdlets.Core.Tcp;
 /// One clock for many connects with the same time limit (a port scan): instead of a timer each, which
 /// costs about a quarter of a refused connect, each pending connect joins a queue in the order it
 /// started, so in the order of its deadline, and one timer closes the sockets whose time is up. The
-/// limit is kept to within a tick (an eighth of it, at most 100 ms).
+/// limit is kept to within a tick (a sixteenth of it, at most 50 ms).
 /// </summary>
 internal sealed class ConnectDeadlines : IDisposable
 {
@@ -23,7 +23,7 @@ internal sealed class ConnectDeadlines : IDisposable
     public ConnectDeadlines(TimeSpan timeout, CancellationToken cancellationToken)
     {
         _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        TimeSpan tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, Math.Min(timeout.Ticks / 8, TimeSpan.FromMilliseconds(100).Ticks)));
+        TimeSpan tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, Math.Min(timeout.Ticks / 16, TimeSpan.FromMilliseconds(50).Ticks)));
         _cancellationToken = cancellationToken;
         _timer = new Timer(_ => Sweep(Stopwatch.GetTimestamp()), null, tick, tick);
         // A stop ends every attempt at once.
