@@ -28,9 +28,10 @@ internal static class UdpListening
         bool v6 = parsed[0].AddressFamily == AddressFamily.InterNetworkV6;
         if (parsed.Length > 1 || RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return v6 ? IPAddress.IPv6Any : IPAddress.Any;
         IPAddress group = parsed[0];
-        if (v6 && (group.GetAddressBytes()[1] & 0x0F) <= 2 && !string.IsNullOrWhiteSpace(via))
-            group = new IPAddress(group.GetAddressBytes(), MulticastInterface.Resolve(via!).Index);
-        return group;
+        if (!v6 || (group.GetAddressBytes()[1] & 0x0F) > 2) return group;
+        // A group of link or interface scope is bound with the interface's index; without one, every address.
+        int index = string.IsNullOrWhiteSpace(via) ? 0 : MulticastInterface.Resolve(via!).Index;
+        return index > 0 ? new IPAddress(group.GetAddressBytes(), index) : IPAddress.IPv6Any;
     }
 
     private static UdpServerOptions Options(string[]? groups, string? via) => new()

@@ -67,7 +67,8 @@ Describe 'Start-UdpServer' {
 
         It 'sends nothing when the handler outputs nothing, and nothing at all without a handler' {
             $bg = Start-BackgroundCommand {
-                Start-UdpServer -Port 0 -Count 2 -Handler { if ($_.Text -ne 'quiet') { "reply:$($_.Text)" } }
+                # $null output is no output: a lookup that misses sends nothing, not an empty datagram.
+                Start-UdpServer -Port 0 -Count 2 -Handler { if ($_.Text -ne 'quiet') { "reply:$($_.Text)" } else { $null } }
             }
             $port = (Wait-Listening $bg).Port
             Send-TestDatagram $udp $port $utf8.GetBytes('quiet')

@@ -62,6 +62,36 @@ Describe 'Test-TcpPort' {
         }
     }
 
+    It 'closes the connects still waiting when a later command has what it needs (Select-Object -First 1)' -Skip:(-not $IsLinux) {
+        # A port whose backlog is full keeps a connect to it waiting (SYN_SENT) until its time limit.
+        $full = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $full.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
+        $full.Listen(1)
+        $fullPort = $full.LocalEndPoint.Port
+        $fillers = [Collections.Generic.List[Net.Sockets.Socket]]::new()
+        $open = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $open.Start()
+        # SYN_SENT (state 02) sockets to the full port, from /proc/net/tcp.
+        $waiting = { @(Get-Content /proc/net/tcp | Where-Object { $_ -match ('^\s*\d+:\s+\S+\s+0100007F:{0:X4}\s+02\s' -f $fullPort) }).Count }
+        try {
+            for ($i = 0; $i -lt 8; $i++) {
+                $filler = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+                $fillers.Add($filler)
+                if (-not $filler.ConnectAsync('127.0.0.1', $fullPort).Wait(300)) { break }
+            }
+            $fillers[-1].Dispose()
+            $null = Wait-TestCondition { (& $waiting) -eq 0 }
+            $first = Test-TcpPort -ComputerName 127.0.0.1 -Port (@($fullPort) * 5 + $open.LocalEndpoint.Port) -TimeoutSec 120 -ThrottleLimit 10 | Select-Object -First 1
+            $first.Status | Should -Be 'Open'
+            Wait-TestCondition { (& $waiting) -eq 0 } | Should -BeTrue -Because 'the five connects to the full port were closed when Test-TcpPort stopped, not left for two minutes'
+        }
+        finally {
+            $fillers | ForEach-Object { $_.Dispose() }
+            $full.Dispose()
+            $open.Stop()
+        }
+    }
+
     It 'says NameNotResolved for every port of a name that does not resolve, and -Quiet answers in the order given' {
         $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
         $listener.Start()

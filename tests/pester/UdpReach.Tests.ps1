@@ -281,6 +281,9 @@ $any = Start-UdpServer -Port 0 -LocalAddress Any -AsJob
 $heard = Receive-First $any
 $result['broadcast'] = "$($heard.Text) to $($heard.LocalEndPoint.Address)"
 $any | Stop-Job -PassThru | Remove-Job
+# A group of link scope without -Interface: joined on the interface the routes give, bound to every address.
+$null = Receive-UdpDatagram -Port 0 -MulticastGroup ff02::1:3 -TimeoutSec 0.2
+$result['linkLocal'] = 'joined'
 $result | ConvertTo-Json -Compress
 '@ | Set-Content -LiteralPath $script
         $setup = @(
@@ -306,5 +309,6 @@ $result | ConvertTo-Json -Compress
         $result.dual[1] | Should -BeLike 'you are 10.42.0.1:*'
         $result.dual[2] | Should -BeLike 'you are `[::1`]:*'
         $result.broadcast | Should -Be 'to all to 10.42.0.255'
+        $result.linkLocal | Should -Be 'joined'
     }
 }

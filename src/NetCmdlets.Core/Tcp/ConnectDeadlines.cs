@@ -19,6 +19,7 @@ internal sealed class ConnectDeadlines : IDisposable
     private readonly Timer _timer;
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenRegistration _stopping;
+    private volatile bool _disposed;
 
     public ConnectDeadlines(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -35,15 +36,18 @@ internal sealed class ConnectDeadlines : IDisposable
     {
         var attempt = new Attempt(socket, Stopwatch.GetTimestamp() + _timeoutTicks);
         _pending.Enqueue(attempt);
-        // Started just as the stop came: the sweep for the stop may have run already.
-        if (_cancellationToken.IsCancellationRequested) Sweep(long.MaxValue);
+        // Started just as the stop (or the end) came: the sweep for it may have run already.
+        if (_cancellationToken.IsCancellationRequested || _disposed) Sweep(long.MaxValue);
         return attempt;
     }
 
+    /// <summary>Ends every connect still on the clock, and any started later, at once.</summary>
     public void Dispose()
     {
+        _disposed = true;
         _timer.Dispose();
         _stopping.Dispose();
+        Sweep(long.MaxValue);
     }
 
     /// <summary>Expires the attempts at the head of the queue whose deadline is past; one sweep at a time, so each takes what it looked at.</summary>

@@ -29,8 +29,8 @@ public static class TcpConnector
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                SocketError connected = await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false);
-                if (connected is not SocketError.Success and not SocketError.TimedOut) throw new SocketException((int)connected);
+                SocketError? connected = await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false);
+                if (connected is { } error && error != SocketError.Success) throw new SocketException((int)error);
                 if (connected == SocketError.Success)
                 {
                     var transport = new SocketTransport(socket, inlineCompletions: options.Tls is null);
@@ -135,14 +135,14 @@ public static class TcpConnector
 
     /// <summary>
     /// Connects <paramref name="socket"/> within <paramref name="timeout"/> and says how it went: Success,
-    /// TimedOut when the time ran out (the socket is then disposed, which ends the attempt), or the system's
-    /// error. A failure is a value, not an exception: a port scan meets thousands of refusals, and a thrown
+    /// the system's error (its own TimedOut included), or null when this time limit ran out first (the
+    /// socket is then disposed, which ends the attempt). A failure is a value, not an exception: a port scan meets thousands of refusals, and a thrown
     /// and rethrown exception costs more than the connect itself. On loopback most connects finish at once,
     /// without a timer.
     /// </summary>
     /// <param name="deadlines">The clock of many connects with the same <paramref name="timeout"/> and token (a port scan); null for a timer of its own.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the socket is disposed).</exception>
-    internal static async Task<SocketError> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken, ConnectDeadlines? deadlines = null)
+    internal static async Task<SocketError?> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken, ConnectDeadlines? deadlines = null)
     {
         using var connect = new ConnectOperation(endPoint);
         if (!socket.ConnectAsync(connect)) return connect.SocketError;
@@ -153,7 +153,7 @@ public static class TcpConnector
             SocketError result = await done.ConfigureAwait(false);
             if (attempt.Finish()) return result;
             cancellationToken.ThrowIfCancellationRequested();
-            return SocketError.TimedOut;
+            return null;
         }
 #if NET8_0_OR_GREATER
         // Its timer goes as soon as the connect ends: thousands of probes in flight do not leave thousands behind.
@@ -176,7 +176,7 @@ public static class TcpConnector
         socket.Dispose();
         await done.ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        return SocketError.TimedOut;
+        return null;
     }
 
     /// <summary>One connect whose result is a <see cref="SocketError"/>; see <see cref="ConnectSocketAsync"/>.</summary>

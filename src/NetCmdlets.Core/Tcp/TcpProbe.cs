@@ -40,13 +40,13 @@ public static class TcpProbe
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         var clock = Stopwatch.StartNew();
         // The same connect as every client connection's, with its time limit.
-        SocketError connected = await TcpConnector.ConnectSocketAsync(socket, new IPEndPoint(address, port), timeout, cancellationToken, deadlines).ConfigureAwait(false);
+        SocketError? connected = await TcpConnector.ConnectSocketAsync(socket, new IPEndPoint(address, port), timeout, cancellationToken, deadlines).ConfigureAwait(false);
         if (connected != SocketError.Success)
         {
             TcpPortStatus status = connected switch
             {
+                null or SocketError.TimedOut => TcpPortStatus.TimedOut,
                 SocketError.ConnectionRefused => TcpPortStatus.Refused,
-                SocketError.TimedOut => TcpPortStatus.TimedOut,
                 _ => TcpPortStatus.Unreachable,
             };
             return (status, clock.Elapsed, null);

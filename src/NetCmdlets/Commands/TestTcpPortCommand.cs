@@ -60,15 +60,27 @@ public sealed class TestTcpPortCommand : NetCmdletBase
     {
         if (_targets.Count == 0) return;
         TimeSpan timeout = TimeSpan.FromSeconds(TimeoutSec);
-        var results = new Arrivals<(int Index, TcpPortResult Result)>();
+        var results = new Arrivals<Arrival>();
         var names = new ConcurrentDictionary<string, Task<IPAddress[]?>>(StringComparer.OrdinalIgnoreCase);
         // -ThrottleLimit workers on the thread pool, each taking the next target until none is left; only
         // the pipeline thread writes what they found. Most connects on a local network end at once, so a
         // worker runs through many targets without waiting.
         int next = -1;
-        using var deadlines = new ConnectDeadlines(timeout, StopToken);
+        // Ends the workers, and closes the connects in flight, however this method is left: Ctrl+C, or a
+        // later command that has what it needs (Select-Object -First) before every target is tested.
+        using var finished = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
+        CancellationToken ending = finished.Token;
+        using var deadlines = new ConnectDeadlines(timeout, ending);
         Task all = Task.WhenAll(Enumerable.Range(0, Math.Min(ThrottleLimit, _targets.Count)).Select(_ => Task.Run(WorkAsync)));
         _ = all.ContinueWith(_ => results.Complete(), TaskScheduler.Default);
+        try
+        {
+            Emit(results);
+        }
+        finally
+        {
+            finished.Cancel();
+        }
 
         async Task WorkAsync()
         {
@@ -77,10 +89,10 @@ public sealed class TestTcpPortCommand : NetCmdletBase
                 int index;
                 while ((index = Interlocked.Increment(ref next)) < _targets.Count)
                 {
-                    StopToken.ThrowIfCancellationRequested();
+                    ending.ThrowIfCancellationRequested();
                     (string host, int port) = _targets[index];
                     IPAddress[]? addresses = await names.GetOrAdd(host, ResolveAsync).ConfigureAwait(false);
-                    results.Add((index, await ProbeAsync(host, port, addresses, timeout, deadlines).ConfigureAwait(false)));
+                    results.Add(await ProbeAsync(index, host, port, addresses, timeout, deadlines, ending).ConfigureAwait(false));
                 }
             }
             catch (OperationCanceledException)
@@ -88,13 +100,18 @@ public sealed class TestTcpPortCommand : NetCmdletBase
                 // Stopped.
             }
         }
+    }
 
+    /// <summary>Writes the results as they arrive (with -Quiet, booleans in the order given once all are in).</summary>
+    private void Emit(Arrivals<Arrival> results)
+    {
         var quiet = Quiet ? new bool?[_targets.Count] : null;
         int done = 0;
         bool progress = _targets.Count > 100;
-        foreach ((int index, TcpPortResult result) in Arriving(results))
+        foreach ((int index, TcpPortResult result, NetException? failure) in Arriving(results))
         {
             done++;
+            if (failure is not null) WriteNetError(failure);
             if (quiet is not null) quiet[index] = result.Open;
             else WriteObject(result);
             if (progress && (done % 100 == 0 || done == _targets.Count))
@@ -177,18 +194,47 @@ public sealed class TestTcpPortCommand : NetCmdletBase
     }
 
     /// <summary>Each address of the name in turn, until one is open; otherwise what the first said.</summary>
-    private async Task<TcpPortResult> ProbeAsync(string host, int port, IPAddress[]? addresses, TimeSpan timeout, ConnectDeadlines deadlines)
+    /// <remarks>A socket the system will not make or connect at all (no descriptors or ports left) is Unreachable, with the error.</remarks>
+    private async Task<Arrival> ProbeAsync(int index, string host, int port, IPAddress[]? addresses, TimeSpan timeout, ConnectDeadlines deadlines, CancellationToken cancellationToken)
     {
-        if (addresses is null) return new TcpPortResult(host, null, port, TcpPortStatus.NameNotResolved, null, null);
+        if (addresses is null) return new Arrival(index, new TcpPortResult(host, null, port, TcpPortStatus.NameNotResolved, null, null), null);
         TcpPortResult? first = null;
         foreach (IPAddress address in addresses)
         {
-            var (status, latency, banner) = await TcpProbe.ProbeAsync(address, port, timeout, ReadBanner ? timeout : null, deadlines, StopToken).ConfigureAwait(false);
-            var result = new TcpPortResult(host, address, port, status, latency, banner);
-            if (status == TcpPortStatus.Open) return result;
+            TcpPortResult result;
+            try
+            {
+                var (status, latency, banner) = await TcpProbe.ProbeAsync(address, port, timeout, ReadBanner ? timeout : null, deadlines, cancellationToken).ConfigureAwait(false);
+                result = new TcpPortResult(host, address, port, status, latency, banner);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                return new Arrival(index, new TcpPortResult(host, address, port, TcpPortStatus.Unreachable, null, null),
+                    NetException.FromSocket(e, EndPoints.Format(address.ToString(), port), "Testing"));
+            }
+            if (result.Status == TcpPortStatus.Open) return new Arrival(index, result, null);
             first ??= result;
         }
-        return first!;
+        return new Arrival(index, first!, null);
+    }
+
+    /// <summary>What a worker found for the target at <paramref name="Index"/>, and the error to write with it, if any.</summary>
+    private readonly struct Arrival
+    {
+        public Arrival(int index, TcpPortResult result, NetException? failure)
+        {
+            Index = index;
+            Result = result;
+            Failure = failure;
+        }
+
+        public int Index { get; }
+
+        public TcpPortResult Result { get; }
+
+        public NetException? Failure { get; }
+
+        public void Deconstruct(out int index, out TcpPortResult result, out NetException? failure) => (index, result, failure) = (Index, Result, Failure);
     }
 }
 
