@@ -219,6 +219,15 @@ print(relay[1])
         }
     }
 
+    It '$null output sends nothing in parallel runspaces too' {
+        $server = Start-UdpServer -Port 0 -AsJob -ThrottleLimit 2 -Handler { $null; "after null: $($_.Text)" }
+        try {
+            $reply = 'x' | Send-UdpDatagram -ComputerName 127.0.0.1 -Port $server.Port -Receive
+            $reply.Text | Should -Be 'after null: x' -Because 'no empty datagram went first'
+        }
+        finally { $server | Stop-Job -PassThru | Remove-Job }
+    }
+
     It 'a handler answers with several datagrams, in order, and a datagram not received by a server cannot SendTo' {
         $server = Start-UdpServer -Port 0 -AsJob -Handler { 1..3 | ForEach-Object { "part $_" } }
         try {

@@ -49,11 +49,7 @@ internal sealed class HandlerPipeline : IDisposable
         }
         try
         {
-            foreach (object? item in _pipeline.Process(input))
-            {
-                // $null output sends nothing, as no output does.
-                if (item is not null) _replies.Add(item);
-            }
+            foreach (object item in _pipeline.Process(input)) _replies.Add(item);
         }
         catch (PipelineStoppedException) when (_interrupted)
         {

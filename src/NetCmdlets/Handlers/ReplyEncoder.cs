@@ -25,8 +25,10 @@ internal static class ReplyEncoder
         bool json = framing?.IsJson == true;
         var replies = new List<Outgoing>(output.Count);
         List<byte>? loose = null;
-        foreach (object item in output)
+        foreach (object? item in output)
         {
+            // $null output sends nothing, as no output does (a lookup that misses is not an empty reply).
+            if (item is null) continue;
             object value = item is PSObject wrapped ? wrapped.BaseObject : item;
             // PowerShell unrolls a byte[] written as output into single bytes: a run of them is one raw reply.
             if (value is byte single)
