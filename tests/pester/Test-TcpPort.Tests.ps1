@@ -2,6 +2,33 @@
 # Python server that greets, with names that do and do not resolve.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
+
+    function New-FullBacklog {
+        <#
+        .SYNOPSIS
+        A loopback listener that never accepts, its backlog filled until a connection attempt no longer
+        completes at once: the kernel drops further attempts. Port, Listener, Fillers (the connections
+        that filled it; the last is the one left waiting). Dispose with Remove-FullBacklog.
+        #>
+        $listener = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+        $listener.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
+        $listener.Listen(1)
+        $port = $listener.LocalEndPoint.Port
+        $fillers = [Collections.Generic.List[Net.Sockets.Socket]]::new()
+        for ($i = 0; $i -lt 8; $i++) {
+            $filler = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+            $fillers.Add($filler)
+            if (-not $filler.ConnectAsync('127.0.0.1', $port).Wait(300)) { break }
+        }
+        [pscustomobject]@{ Port = $port; Listener = $listener; Fillers = $fillers }
+    }
+
+    function Remove-FullBacklog {
+        param([Parameter(Position = 0)] $Backlog)
+        if ($null -eq $Backlog) { return }
+        $Backlog.Fillers | ForEach-Object { $_.Dispose() }
+        $Backlog.Listener.Dispose()
+    }
 }
 
 Describe 'Test-TcpPort' {
@@ -33,21 +60,13 @@ Describe 'Test-TcpPort' {
 
     It 'reports a port whose backlog is full as TimedOut, after the open and refused ones it was tested with' {
         # A listener that never accepts, its backlog filled: the kernel drops further connection attempts.
-        $full = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-        $full.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
-        $full.Listen(1)
-        $fullPort = $full.LocalEndPoint.Port
-        $fillers = [Collections.Generic.List[Net.Sockets.Socket]]::new()
+        $full = $null
         $open = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
         $open.Start()
         $refusedPort = Get-UnusedTcpPort
         try {
-            # Fill the backlog until a connection attempt no longer completes at once.
-            for ($i = 0; $i -lt 8; $i++) {
-                $filler = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-                $fillers.Add($filler)
-                if (-not $filler.ConnectAsync('127.0.0.1', $fullPort).Wait(300)) { break }
-            }
+            $full = New-FullBacklog
+            $fullPort = $full.Port
             $results = @(Test-TcpPort -ComputerName 127.0.0.1 -Port $fullPort, $open.LocalEndpoint.Port, $refusedPort -TimeoutSec 1)
             $results | Should -HaveCount 3
             $results[-1].Port | Should -Be $fullPort -Because 'the others answered first, without waiting for it'
@@ -56,38 +75,29 @@ Describe 'Test-TcpPort' {
             ($results | Where-Object Port -EQ $refusedPort).Status | Should -Be 'Refused'
         }
         finally {
-            $fillers | ForEach-Object { $_.Dispose() }
-            $full.Dispose()
+            Remove-FullBacklog $full
             $open.Stop()
         }
     }
 
     It 'closes the connects still waiting when a later command has what it needs (Select-Object -First 1)' -Skip:(-not $IsLinux) {
         # A port whose backlog is full keeps a connect to it waiting (SYN_SENT) until its time limit.
-        $full = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-        $full.Bind([Net.IPEndPoint]::new([Net.IPAddress]::Loopback, 0))
-        $full.Listen(1)
-        $fullPort = $full.LocalEndPoint.Port
-        $fillers = [Collections.Generic.List[Net.Sockets.Socket]]::new()
+        $full = $null
         $open = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
         $open.Start()
-        # SYN_SENT (state 02) sockets to the full port, from /proc/net/tcp.
-        $waiting = { @(Get-Content /proc/net/tcp | Where-Object { $_ -match ('^\s*\d+:\s+\S+\s+0100007F:{0:X4}\s+02\s' -f $fullPort) }).Count }
         try {
-            for ($i = 0; $i -lt 8; $i++) {
-                $filler = [Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
-                $fillers.Add($filler)
-                if (-not $filler.ConnectAsync('127.0.0.1', $fullPort).Wait(300)) { break }
-            }
-            $fillers[-1].Dispose()
+            $full = New-FullBacklog
+            $fullPort = $full.Port
+            # SYN_SENT (state 02) sockets to the full port, from /proc/net/tcp.
+            $waiting = { @(Get-Content /proc/net/tcp | Where-Object { $_ -match ('^\s*\d+:\s+\S+\s+0100007F:{0:X4}\s+02\s' -f $fullPort) }).Count }
+            $full.Fillers[-1].Dispose()
             $null = Wait-TestCondition { (& $waiting) -eq 0 }
             $first = Test-TcpPort -ComputerName 127.0.0.1 -Port (@($fullPort) * 5 + $open.LocalEndpoint.Port) -TimeoutSec 120 -ThrottleLimit 10 | Select-Object -First 1
             $first.Status | Should -Be 'Open'
             Wait-TestCondition { (& $waiting) -eq 0 } | Should -BeTrue -Because 'the five connects to the full port were closed when Test-TcpPort stopped, not left for two minutes'
         }
         finally {
-            $fillers | ForEach-Object { $_.Dispose() }
-            $full.Dispose()
+            Remove-FullBacklog $full
             $open.Stop()
         }
     }
