@@ -48,10 +48,7 @@ internal static class EchoClient
 
         var sockets = new List<Socket>();
         var counts = new long[connections * Stride];
-        int errors = 0;
-        string? firstError = null;
-        var stopping = new CancellationTokenSource();
-        var loops = new List<Task>();
+        using var run = new LoadRun();
         try
         {
             using (var connectLimit = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
@@ -67,31 +64,11 @@ internal static class EchoClient
             {
                 int slot = i * Stride;
                 Socket socket = sockets[i];
-                loops.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        await RoundTripsAsync(socket, line, counts, slot, stopping.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (!stopping.IsCancellationRequested)
-                    {
-                        Interlocked.Increment(ref errors);
-                        Interlocked.CompareExchange(ref firstError, e.Message, null);
-                    }
-                    catch (Exception)
-                    {
-                        // Closed by the end of the run.
-                    }
-                }));
+                run.Start(stopping => RoundTripsAsync(socket, line, counts, slot, stopping));
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
-            long before = Sum(counts);
-            var clock = Stopwatch.StartNew();
-            await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
-            long after = Sum(counts);
-            double elapsed = clock.Elapsed.TotalSeconds;
-            stopping.Cancel();
+            long before = 0, after = 0;
+            double elapsed = await run.MeasureAsync(warmup, seconds, () => before = Sum(counts), () => after = Sum(counts)).ConfigureAwait(false);
 
             Output.Json(new Dictionary<string, object?>
             {
@@ -101,8 +78,8 @@ internal static class EchoClient
                 ["seconds"] = Math.Round(elapsed, 3),
                 ["connections"] = connections,
                 ["size"] = size,
-                ["errors"] = Volatile.Read(ref errors),
-                ["firstError"] = Volatile.Read(ref firstError),
+                ["errors"] = run.Errors,
+                ["firstError"] = run.FirstError,
             });
             return 0;
         }
@@ -118,9 +95,8 @@ internal static class EchoClient
         }
         finally
         {
-            stopping.Cancel();
             foreach (Socket socket in sockets) socket.Dispose();
-            await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            await run.StopAsync().ConfigureAwait(false);
         }
     }
 

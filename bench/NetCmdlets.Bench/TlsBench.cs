@@ -157,46 +157,23 @@ internal static class TlsBench
         double seconds = options.Double("seconds", 5);
         double warmup = options.Double("warmup", 1);
         var counts = new long[connections * EchoClient.Stride];
-        int errors = 0;
-        string? firstError = null;
-        using var stopping = new CancellationTokenSource();
-        var loops = new List<Task>();
+        using var run = new LoadRun();
         for (int i = 0; i < connections; i++)
         {
             int slot = i * EchoClient.Stride;
-            loops.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    await loop(endPoint, counts, slot, stopping.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (!stopping.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref errors);
-                    Interlocked.CompareExchange(ref firstError, e.Message, null);
-                }
-                catch (Exception)
-                {
-                    // Ended by the end of the run.
-                }
-            }));
+            run.Start(stopping => loop(endPoint, counts, slot, stopping));
         }
-        await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
-        long before = EchoClient.Sum(counts);
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
-        long after = EchoClient.Sum(counts);
-        double elapsed = clock.Elapsed.TotalSeconds;
-        stopping.Cancel();
-        await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        long before = 0, after = 0;
+        double elapsed = await run.MeasureAsync(warmup, seconds, () => before = EchoClient.Sum(counts), () => after = EchoClient.Sum(counts)).ConfigureAwait(false);
+        await run.StopAsync().ConfigureAwait(false);
         Output.Json(new Dictionary<string, object?>
         {
             [unit + "PerSecond"] = Math.Round((after - before) / elapsed, 1),
             ["all" + char.ToUpperInvariant(unit[0]) + unit.Substring(1)] = EchoClient.Sum(counts),
             ["seconds"] = Math.Round(elapsed, 3),
             ["connections"] = connections,
-            ["errors"] = Volatile.Read(ref errors),
-            ["firstError"] = Volatile.Read(ref firstError),
+            ["errors"] = run.Errors,
+            ["firstError"] = run.FirstError,
         });
         return 0;
     }

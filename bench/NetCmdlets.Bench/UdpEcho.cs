@@ -84,10 +84,7 @@ internal static class UdpEcho
         var sockets = new List<Socket>();
         var counts = new long[senders * EchoClient.Stride];
         var lost = new long[senders * EchoClient.Stride];
-        int errors = 0;
-        string? firstError = null;
-        var stopping = new CancellationTokenSource();
-        var loops = new List<Task>();
+        using var run = new LoadRun();
         TimeSpan timeout = TimeSpan.FromSeconds(timeoutSec);
         try
         {
@@ -101,37 +98,13 @@ internal static class UdpEcho
             {
                 int slot = i * EchoClient.Stride;
                 Socket socket = sockets[i];
-                loops.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        await RoundTripsAsync(socket, size, timeout, counts, lost, slot, stopping.Token, e =>
-                        {
-                            Interlocked.Increment(ref errors);
-                            Interlocked.CompareExchange(ref firstError, e, null);
-                        }).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (!stopping.IsCancellationRequested)
-                    {
-                        Interlocked.Increment(ref errors);
-                        Interlocked.CompareExchange(ref firstError, e.Message, null);
-                    }
-                    catch (Exception)
-                    {
-                        // Closed by the end of the run.
-                    }
-                }));
+                run.Start(stopping => RoundTripsAsync(socket, size, timeout, counts, lost, slot, stopping, run.Error));
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(warmup)).ConfigureAwait(false);
-            long before = EchoClient.Sum(counts);
-            long lostBefore = EchoClient.Sum(lost);
-            var clock = Stopwatch.StartNew();
-            await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
-            long after = EchoClient.Sum(counts);
-            long lostAfter = EchoClient.Sum(lost);
-            double elapsed = clock.Elapsed.TotalSeconds;
-            stopping.Cancel();
+            long before = 0, after = 0, lostBefore = 0, lostAfter = 0;
+            double elapsed = await run.MeasureAsync(warmup, seconds,
+                () => (before, lostBefore) = (EchoClient.Sum(counts), EchoClient.Sum(lost)),
+                () => (after, lostAfter) = (EchoClient.Sum(counts), EchoClient.Sum(lost))).ConfigureAwait(false);
 
             Output.Json(new Dictionary<string, object?>
             {
@@ -144,8 +117,8 @@ internal static class UdpEcho
                 ["senders"] = senders,
                 ["size"] = size,
                 ["timeoutSec"] = timeoutSec,
-                ["errors"] = Volatile.Read(ref errors),
-                ["firstError"] = Volatile.Read(ref firstError),
+                ["errors"] = run.Errors,
+                ["firstError"] = run.FirstError,
             });
             return 0;
         }
@@ -161,9 +134,8 @@ internal static class UdpEcho
         }
         finally
         {
-            stopping.Cancel();
             foreach (Socket socket in sockets) socket.Dispose();
-            await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+            await run.StopAsync().ConfigureAwait(false);
         }
     }
 
