@@ -60,7 +60,8 @@ $http = Start-TcpServer -Port 0 -AsJob -TimeoutSec $Seconds -LineEnding CRLF -Ha
     'Content-Type: application/json'
     "Content-Length: $($body.Length)"
     ''
-    , $body
+    # The body goes out as it is: a line ending after it would be read as the start of the next response.
+    [NetCmdlets.Core.Messages.Outgoing]::Raw($body)
     # Ready for the next request on this connection (keep-alive).
     $request.Clear()
 }

@@ -241,10 +241,10 @@ Describe 'Start-TcpServer' {
             }
         }
 
-        It 'sends a byte array output as it is, without a line feed' {
+        It 'frames a byte array output as a line, and sends Outgoing::Raw bytes as they are' {
             $bg = Start-BackgroundCommand {
                 Start-TcpServer -Port 0 -Count 2 -Handler {
-                    if ($_.Text -eq 'raw') { , [byte[]](0, 1, 255, 13, 10, 65) } else { 'text' }
+                    if ($_.Text -eq 'raw') { , [byte[]](0, 1, 255); [NetCmdlets.Core.Messages.Outgoing]::Raw([byte[]](13, 10, 65)) } else { 'text' }
                 }
             }
             $client = $null
@@ -253,8 +253,8 @@ Describe 'Start-TcpServer' {
                 $client = New-TestTcpClient $port
                 Send-TestLines $client 'raw', 'line'
                 $null = Wait-BackgroundCommand $bg
-                # The raw bytes, then the reply to 'line': nothing was added after the byte array.
-                (Read-TestToEnd $client) -join ',' | Should -Be '0,1,255,13,10,65,116,101,120,116,10'
+                # The bytes and a line feed, the raw bytes with nothing added, then the reply to 'line'.
+                (Read-TestToEnd $client) -join ',' | Should -Be '0,1,255,10,13,10,65,116,101,120,116,10'
             }
             finally {
                 if ($client) { $client.Dispose() }

@@ -6,6 +6,10 @@ namespace NetCmdlets.Core.Messages;
 /// Something to send: a payload that the connection frames as one message of its framing, or raw
 /// bytes that go out exactly as they are (a file, a reply the caller framed itself).
 /// </summary>
+/// <remarks>
+/// A handler's output is framed, byte arrays included; a handler that must write bytes unframed (an
+/// HTTP body after its header lines) outputs <c>[NetCmdlets.Core.Messages.Outgoing]::Raw($bytes)</c>.
+/// </remarks>
 public readonly struct Outgoing
 {
     private Outgoing(byte[] bytes, bool isRaw)
@@ -22,4 +26,6 @@ public readonly struct Outgoing
     public static Outgoing Payload(byte[] payload) => new(payload, false);
 
     public static Outgoing Raw(byte[] bytes) => new(bytes, true);
+
+    public override string ToString() => IsRaw ? $"{Bytes.Length} raw bytes" : $"{Bytes.Length} bytes to frame";
 }

@@ -46,12 +46,6 @@ internal sealed class ClientInbox
         }
     }
 
-    /// <summary>The peer has finished sending (or the connection failed); what is here can still be read.</summary>
-    public bool Ended
-    {
-        get { lock (_gate) return _ended; }
-    }
-
     // ---- the receive loop's side ----
 
     public Task AddAsync(ArraySegment<byte> data)

@@ -10,10 +10,6 @@ public sealed class ConnectionOptions
     public static ConnectionOptions ForLines(Encoding encoding, int maxMessageLength) =>
         new() { Encoding = encoding, Framing = MessageFraming.Lines(encoding, maxMessageLength) };
 
-    /// <summary>No framing: each chunk received is a message, and what is sent goes as it is.</summary>
-    public static ConnectionOptions ForRaw(Encoding encoding) =>
-        new() { Encoding = encoding, Framing = MessageFraming.Raw };
-
     /// <summary>Gives each connection its own framer.</summary>
     public MessageFraming Framing { get; set; } = MessageFraming.Lines();
 

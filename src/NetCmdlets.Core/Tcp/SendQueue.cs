@@ -174,10 +174,6 @@ internal sealed class SendQueue
 /// <summary>One queued send: bytes for the wire, how many messages they hold, and who waits for them.</summary>
 internal sealed class PendingSend
 {
-    public PendingSend(byte[] bytes, int messages) : this(bytes, bytes.Length, messages)
-    {
-    }
-
     public PendingSend(byte[] bytes, int count, int messages)
     {
         Bytes = bytes;

@@ -52,8 +52,6 @@ public sealed partial class TcpConnection
 
     public void SendText(string text, CancellationToken cancellationToken) => Sync.Run(SendTextAsync(text, cancellationToken));
 
-    public void SendMessage(byte[] payload, CancellationToken cancellationToken) => Sync.Run(SendMessageAsync(payload, cancellationToken));
-
     /// <summary>Copies <paramref name="source"/> to the peer as it is, reading ahead no more than the send budget; returns the bytes sent.</summary>
     /// <param name="progress">Called with the bytes sent so far.</param>
     /// <param name="stallTimeout">Limit for the network to take each piece: a peer that stops reading is a SendTimeout, not a hang.</param>

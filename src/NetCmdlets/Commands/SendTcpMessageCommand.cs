@@ -15,8 +15,8 @@ using NetCmdlets.Core.Tcp;
 namespace NetCmdlets.Commands;
 
 /// <summary>
-/// Connects to a TCP server and sends: messages (framed as lines, or as they are with -Raw), exact
-/// bytes (-Data), or a file (-Path, then a half-close); with -Receive it reads the replies.
+/// Connects to a TCP server and sends: messages or bytes (-Data), each framed by the connection's framing
+/// (or as they are with -Raw), or a file (-Path, as it is, then a half-close); with -Receive it reads the replies.
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "TcpMessage", DefaultParameterSetName = HostText)]
 [OutputType(typeof(TcpMessage), typeof(TcpTransfer))]
@@ -61,7 +61,11 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
 
-    /// <summary>Exact bytes to send as they are, with no line ending (a piped byte array, ,$bytes, is sent so too, through -InputObject).</summary>
+    /// <summary>
+    /// Bytes to send as one message of the connection's framing (with a line ending under Line, a length
+    /// prefix under LengthPrefixed); with -Raw, or the Raw framing, exactly as they are. A piped byte
+    /// array (,$bytes) is sent so too, through -InputObject.
+    /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = HostData)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionData)]
     [AllowEmptyCollection]
@@ -125,11 +129,18 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
-    /// <summary>No framing: messages go out as they are, and each chunk received is one reply.</summary>
+    /// <summary>
+    /// What is sent goes out exactly as it is, with no framing (no line ending, no length prefix). On a
+    /// connection of its own it also means the Raw framing: each chunk received is one reply. With
+    /// -Connection, only this send is unframed; the connection keeps its framing.
+    /// </summary>
     [Parameter(ParameterSetName = HostText)]
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
     [Parameter(ParameterSetName = HostObject)]
+    [Parameter(ParameterSetName = ConnectionText)]
+    [Parameter(ParameterSetName = ConnectionData)]
+    [Parameter(ParameterSetName = ConnectionObject)]
     public SwitchParameter Raw { get; set; }
 
     /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
@@ -219,7 +230,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
             }
             if (ParameterSetName is HostData or ConnectionData)
             {
-                Send(connection, Outgoing.Raw(Data), Data);
+                Send(connection, Framed(Data), Data);
                 return;
             }
             if (ParameterSetName is HostObject or ConnectionObject)
@@ -283,7 +294,7 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     {
         MessageFraming framing = connection.SendFraming;
         object? unwrapped = value is PSObject wrapped ? wrapped.BaseObject : value;
-        if (unwrapped is byte[] bytes) return Send(connection, Outgoing.Raw(bytes), bytes);
+        if (unwrapped is byte[] bytes) return Send(connection, Framed(bytes), bytes);
         byte[] payload;
         if (framing.IsJson)
         {
@@ -303,8 +314,11 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         {
             payload = connection.Encoding.GetBytes(unwrapped as string ?? LanguagePrimitives.ConvertTo<string>(value));
         }
-        return Send(connection, Outgoing.Payload(payload), payload);
+        return Send(connection, Framed(payload), payload);
     }
+
+    /// <summary>One message of the connection's framing, or, with -Raw, the bytes exactly as they are.</summary>
+    private Outgoing Framed(byte[] payload) => Raw ? Outgoing.Raw(payload) : Outgoing.Payload(payload);
 
     /// <returns>False when the peer closed instead of replying.</returns>
     private bool Send(TcpConnection connection, Outgoing item, byte[] payload)

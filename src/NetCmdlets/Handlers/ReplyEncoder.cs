@@ -8,8 +8,9 @@ using NetCmdlets.Core.Net;
 namespace NetCmdlets.Handlers;
 
 /// <summary>
-/// Turns a handler's output into replies: text and other objects become payloads (encoded here, framed by
-/// the connection), byte arrays go out as raw bytes. Framing is the core's: nothing is added here.
+/// Turns a handler's output into replies: text, byte arrays and other objects become payloads (encoded here,
+/// framed by the connection's framing: a length prefix, a line ending). Only an <see cref="Outgoing"/> made
+/// with <see cref="Outgoing.Raw"/> goes out exactly as it is. Framing is the core's: nothing is added here.
 /// </summary>
 internal static class ReplyEncoder
 {
@@ -30,7 +31,7 @@ internal static class ReplyEncoder
             // $null output sends nothing, as no output does (a lookup that misses is not an empty reply).
             if (item is null) continue;
             object value = item is PSObject wrapped ? wrapped.BaseObject : item;
-            // PowerShell unrolls a byte[] written as output into single bytes: a run of them is one raw reply.
+            // PowerShell unrolls a byte[] written as output into single bytes: a run of them is one reply.
             if (value is byte single)
             {
                 (loose ??= new List<byte>()).Add(single);
@@ -38,19 +39,21 @@ internal static class ReplyEncoder
             }
             if (loose is not null)
             {
-                replies.Add(Outgoing.Raw(loose.ToArray()));
+                replies.Add(Outgoing.Payload(loose.ToArray()));
                 loose = null;
             }
             replies.Add(value switch
             {
-                byte[] raw => Outgoing.Raw(raw),
+                // Asked for in so many words: these bytes go out as they are, whatever the framing.
+                Outgoing asked => asked,
+                byte[] bytes => Outgoing.Payload(bytes),
                 _ when json => Outgoing.Payload(ToJson(item, encoding, framing!.JsonDepth, target)),
                 string text => Outgoing.Payload(encoding.GetBytes(text)),
                 NetMessage message => Outgoing.Payload(message.Data),
                 _ => Outgoing.Payload(encoding.GetBytes(LanguagePrimitives.ConvertTo<string>(item))),
             });
         }
-        if (loose is not null) replies.Add(Outgoing.Raw(loose.ToArray()));
+        if (loose is not null) replies.Add(Outgoing.Payload(loose.ToArray()));
         return replies;
     }
 
