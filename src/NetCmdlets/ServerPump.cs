@@ -78,6 +78,12 @@ internal sealed class ServerPump
         {
             // The time limit: a normal end.
         }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C: the pipeline takes no more records, but the totals the help promises are still told.
+            WarnOnHost();
+            throw;
+        }
         finally
         {
             _ended = true;
@@ -210,15 +216,34 @@ internal sealed class ServerPump
 
     private void ReportDropped()
     {
+        foreach (string warning in Totals()) _cmdlet.WriteWarning(warning);
+    }
+
+    /// <summary>After a stop, the totals go straight to the host (the console), since the pipeline refuses records.</summary>
+    private void WarnOnHost()
+    {
+        try
+        {
+            foreach (string warning in Totals()) _cmdlet.Host?.UI?.WriteWarningLine(warning);
+        }
+        catch (Exception e) when (e is PipelineStoppedException or NotImplementedException or InvalidOperationException)
+        {
+            // A host without a console: the same totals stay in Statistics.
+        }
+    }
+
+    /// <summary>Everything the server dropped or refused, one warning each (rule 4: nothing is lost silently).</summary>
+    private System.Collections.Generic.IEnumerable<string> Totals()
+    {
         long notices = _server.Statistics.NoticesDropped;
         if (notices > 0)
-            _cmdlet.WriteWarning($"{notices} record(s) of the handler runspaces (errors, warnings) were dropped: more than {NetServer.MaxPendingNotices} were waiting to be written.");
+            yield return $"{notices} record(s) of the handler runspaces (errors, warnings) were dropped: more than {NetServer.MaxPendingNotices} were waiting to be written.";
         long refused = _server.Statistics.Refused, denied = _server.Statistics.Denied;
-        if (refused > 0) _cmdlet.WriteWarning($"{refused} client(s) were refused in all because -MaxConnections connections were open.");
-        if (denied > 0) _cmdlet.WriteWarning($"{denied} client(s) were refused in all by -Allow and -Deny.");
+        if (refused > 0) yield return $"{refused} client(s) were refused in all because -MaxConnections connections were open.";
+        if (denied > 0) yield return $"{denied} client(s) were refused in all by -Allow and -Deny.";
         long dropped = _server.Statistics.Dropped;
         // UDP cannot be slowed down: what the pipeline could not keep up with is lost, and said so.
         if (dropped > 0)
-            _cmdlet.WriteWarning($"{dropped} datagram(s) arrived while the pipeline was busy and were dropped; {_server.Statistics.MessagesReceived} arrived in all.");
+            yield return $"{dropped} datagram(s) arrived while the pipeline was busy and were dropped; {_server.Statistics.MessagesReceived} arrived in all.";
     }
 }

@@ -49,19 +49,19 @@ Describe 'Send-TcpMessage -Path' {
 }
 
 Describe 'Send-TcpMessage -Data' {
-    It 'sends a byte array with 0x00, 0x0A, 0x0D and 0xFF exactly, with no line ending, also piped with the comma operator' {
+    It 'sends a byte array with 0x00, 0x0A, 0x0D and 0xFF exactly: framed as one line, and with -Raw as it is, also piped with the comma operator' {
         $listener = New-TestTcpListener
         try {
             $bytes = [byte[]](0xDE, 0x00, 0x0A, 0x0D, 0xFF, 0x0D, 0x0A, 0x41)
             Send-TcpMessage -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port -Data $bytes
             $peer = Wait-TestAccept $listener
-            try { (Read-TestToEnd $peer) -join ',' | Should -Be ($bytes -join ',') } finally { $peer.Dispose() }
+            try { (Read-TestToEnd $peer) -join ',' | Should -Be (($bytes + [byte]10) -join ',') -Because 'bytes are framed like text' } finally { $peer.Dispose() }
 
-            , $bytes | Send-TcpMessage -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port
+            , $bytes | Send-TcpMessage -ComputerName 127.0.0.1 -Port $listener.LocalEndpoint.Port -Raw
             $peer = Wait-TestAccept $listener
             try {
                 $received = Read-TestToEnd $peer
-                $received.Length | Should -Be 8 -Because 'a piped byte array is one -Data, never decimal text lines'
+                $received.Length | Should -Be 8 -Because 'a piped byte array is one -Data, never decimal text lines, and -Raw adds nothing'
                 $received -join ',' | Should -Be ($bytes -join ',')
             }
             finally { $peer.Dispose() }

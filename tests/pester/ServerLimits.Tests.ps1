@@ -78,6 +78,48 @@ fa.write(b"still\n"); fa.flush(); print(fa.readline().decode().strip())
     }
 }
 
+Describe 'Start-TcpServer -MaxConnections, stopped with Ctrl+C' {
+    It 'still warns with the refused total when Ctrl+C ends a server in the console' {
+        $exe = [Environment]::ProcessPath
+        $info = [Diagnostics.ProcessStartInfo]::new($exe)
+        if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $info.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$NetCmdletsModulePath'; Start-TcpServer -Port 0 -MaxConnections 1 -InformationAction Continue | Out-Null") {
+            $info.ArgumentList.Add($a)
+        }
+        $info.UseShellExecute = $false
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $pwsh = [Diagnostics.Process]::Start($info)
+        $held = $null
+        try {
+            $first = $pwsh.StandardOutput.ReadLineAsync()
+            $first.Wait([timespan]::FromSeconds(30)) | Should -BeTrue -Because 'the server says where it listens'
+            $port = [int]($first.Result -replace '.*:(\d+)\s*$', '$1')
+            $held = New-TestTcpClient $port
+            Send-TestLines $held 'hello'
+            foreach ($i in 1..2) {
+                # Refused with a reset, which may come before the connect has even returned.
+                $end = try {
+                    $refused = New-TestTcpClient $port
+                    try { Get-TestTcpEnd $refused } finally { $refused.Dispose() }
+                }
+                catch { 'reset' }
+                $end | Should -BeIn 'reset', 'closed'
+            }
+            # Ctrl+C, as a console user presses it.
+            kill -INT $pwsh.Id
+            $rest = $pwsh.StandardOutput.ReadToEndAsync()
+            $pwsh.WaitForExit(30000) | Should -BeTrue
+            $rest.Result | Should -BeLike '*2 client(s) were refused in all because -MaxConnections*'
+        }
+        finally {
+            if ($held) { $held.Dispose() }
+            if (-not $pwsh.HasExited) { $pwsh.Kill($true) }
+            $pwsh.Dispose()
+        }
+    }
+}
+
 Describe 'Start-TcpServer -Allow and -Deny' {
     It 'lets in only the allowed range, refuses a denied address inside it, and counts each refusal' {
         # 127.0.0.2 and 127.0.0.3 are loopback too: the clients bind to them as their source.

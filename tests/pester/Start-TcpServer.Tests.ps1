@@ -170,6 +170,11 @@ Describe 'Start-TcpServer' {
                 $result.Output.Text | Should -Be @('ok-1', 'ok-2')
                 $result.Errors | Should -HaveCount 1
                 Assert-NetError $result.Errors[0] -Id 'FramingError.Line.MessageTooLong' -Category InvalidData -TargetLike $bad.Client.LocalEndPoint.ToString()
+                # What a user needs to act on it: which connection, the limit, and the parameter that sets it.
+                $text = "$($result.Errors[0])"
+                $text | Should -BeLike "*$($bad.Client.LocalEndPoint)*"
+                $text | Should -BeLike '*maximum message length of 10 bytes*'
+                $text | Should -BeLike '*-MaxMessageLength*'
             }
             finally {
                 if ($bad) { $bad.Dispose() }

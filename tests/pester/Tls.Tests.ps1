@@ -199,6 +199,50 @@ Describe 'TLS server' {
         finally { Remove-TestServerJob $job }
     }
 
+    It 'a ClientHello that arrives in pieces on a plain-text port is refused whole: no fragment of it becomes a message' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler { "plain: $($_.Text)" }
+        $peer = $null
+        try {
+            # The record header alone first, then the hello with a line feed in it: cut as a line, that
+            # would be a message holding a piece of the handshake.
+            $peer = Start-PythonPeer -Arguments $job.Port @'
+import socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+print("connected", flush=True)
+hello = bytes([0x01, 0x00, 0x00, 0x3c, 0x03, 0x03]) + bytes([0x0a, 0x41] * 29)
+c.sendall(bytes([0x16, 0x03]))
+time.sleep(0.1)
+c.sendall(bytes([0x01, 0x00, len(hello)]))
+time.sleep(0.1)
+c.sendall(hello)
+try:
+    while c.recv(4096): pass
+    print("closed")
+except ConnectionResetError:
+    print("reset")
+'@
+            Wait-PythonPeer $peer | Should -BeIn 'closed', 'reset'
+            Wait-TestCondition { $job.Statistics.TlsFailures -ge 1 } | Should -BeTrue
+            $job | Stop-Job
+            $received = @($job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $received | Should -BeNullOrEmpty -Because 'no piece of the hello may be taken for a line'
+            Assert-NetError $failures[0] -Id 'TlsHandshakeFailed.PlainTextPort' -Category SecurityError -TargetLike '127.0.0.1:*'
+        }
+        finally {
+            Stop-PythonPeer $peer
+            Remove-TestServerJob $job
+        }
+    }
+
+    It 'plain text that starts like a record header but is not one is still plain text' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler { "plain: $($_.Length)" }
+        try {
+            , [byte[]](0x16, 0x41) | Send-TcpMessage -ComputerName 127.0.0.1 -Port $job.Port -Receive | ForEach-Object Text | Should -Be 'plain: 2'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
     It 'mutual TLS module to module: the handler sees the client certificate; no certificate, or an untrusted one, is refused by id' {
         $client = New-TlsCertificate -Subject 'CN=client one' -DnsName client.one -Signer $ca
         $stranger = New-TlsCertificate -Subject 'CN=stranger'

@@ -39,14 +39,14 @@ public sealed class DelimiterFramer : IMessageFramer
             int next = Math.Max(0, input.Count - (_delimiter.Length - 1));
             _searched = next - next % _unit;
             if (input.Count - (_delimiter.Length - 1) > MaxMessageLength)
-                throw new FramingException("Delimiter", FramingRule.MessageTooLong, $"Delimiter: no delimiter within the maximum message length of {MaxMessageLength} bytes.");
+                throw FramingException.TooLong("Delimiter", $"a message of {input.Count:N0} bytes with no delimiter yet", MaxMessageLength);
             message = default;
             consumed = 0;
             return false;
         }
         _searched = 0;
         if (at > MaxMessageLength)
-            throw new FramingException("Delimiter", FramingRule.MessageTooLong, $"Delimiter: a message of {at} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw FramingException.TooLong("Delimiter", $"a message of {at:N0} bytes", MaxMessageLength);
         message = new ArraySegment<byte>(input.Array!, input.Offset, at);
         consumed = at + _delimiter.Length;
         return true;
@@ -58,7 +58,7 @@ public sealed class DelimiterFramer : IMessageFramer
         // As with lines: what follows the last delimiter is a message too.
         message = input;
         if (input.Count > MaxMessageLength)
-            throw new FramingException("Delimiter", FramingRule.MessageTooLong, $"Delimiter: a message of {input.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw FramingException.TooLong("Delimiter", $"a message of {input.Count:N0} bytes", MaxMessageLength);
         return input.Count > 0;
     }
 

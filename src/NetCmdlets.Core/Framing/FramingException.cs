@@ -37,4 +37,17 @@ public sealed class FramingException : Exception
 
     /// <summary>The error id that names the framing and the rule: FramingError.Line.MessageTooLong.</summary>
     public string ErrorId => $"FramingError.{Framing}.{Rule}";
+
+    /// <summary>
+    /// A message over the maximum: <paramref name="what"/> ("a line of 2,000,000 bytes"), the limit, and the
+    /// parameter that sets it, so whoever reads the error knows what to raise.
+    /// </summary>
+    public static FramingException TooLong(string framing, string what, int maxMessageLength) =>
+        new(framing, FramingRule.MessageTooLong,
+            $"{framing}: {what} exceeds the maximum message length of {maxMessageLength:N0} bytes{InUnits(maxMessageLength)} (set by -MaxMessageLength).");
+
+    private static string InUnits(int bytes) =>
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? $" ({bytes >> 20} MiB)"
+        : bytes >= 1 << 10 && bytes % (1 << 10) == 0 ? $" ({bytes >> 10} KiB)"
+        : string.Empty;
 }

@@ -85,7 +85,7 @@ public sealed class LengthPrefixedFramer : IMessageFramer
             length -= (ulong)PrefixLength;
         }
         if (length > (ulong)MaxMessageLength)
-            throw new FramingException("LengthPrefixed", FramingRule.MessageTooLong, $"LengthPrefixed: a message of {length} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw FramingException.TooLong("LengthPrefixed", $"a message of {length:N0} bytes", MaxMessageLength);
         return (int)length;
     }
 }

@@ -73,7 +73,7 @@ public sealed class LineFramer : IMessageFramer
             // Without a terminator in sight, a buffer past the limit (plus a CR and all but the last
             // byte of a multi-byte LF) can only end in an oversized line.
             if (input.Count - _carriageReturn.Length - (_lineFeed.Length - 1) > MaxMessageLength)
-                throw new FramingException(Name, FramingRule.MessageTooLong, $"Line exceeds the maximum length of {MaxMessageLength} bytes without a line feed.");
+                throw FramingException.TooLong(Name, $"a line of {input.Count:N0} bytes with no line feed yet", MaxMessageLength);
             message = default;
             consumed = 0;
             return false;
@@ -81,7 +81,7 @@ public sealed class LineFramer : IMessageFramer
         _searched = 0;
         message = TrimCarriageReturn(new ArraySegment<byte>(input.Array!, input.Offset, lf));
         if (message.Count > MaxMessageLength)
-            throw new FramingException(Name, FramingRule.MessageTooLong, $"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw FramingException.TooLong(Name, $"a line of {message.Count:N0} bytes", MaxMessageLength);
         consumed = lf + _lineFeed.Length;
         return true;
     }
@@ -99,7 +99,7 @@ public sealed class LineFramer : IMessageFramer
         }
         message = TrimCarriageReturn(input);
         if (message.Count > MaxMessageLength)
-            throw new FramingException(Name, FramingRule.MessageTooLong, $"Line of {message.Count} bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+            throw FramingException.TooLong(Name, $"a line of {message.Count:N0} bytes", MaxMessageLength);
         return true;
     }
 

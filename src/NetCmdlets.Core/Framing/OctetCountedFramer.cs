@@ -74,7 +74,7 @@ public sealed class OctetCountedFramer : IMessageFramer
             if (i == MaxDigits) throw new FramingException("OctetCounted", FramingRule.InvalidLength, $"OctetCounted: a message length of more than {MaxDigits} digits.");
             count = count * 10 + (b - (byte)'0');
             if (count > MaxMessageLength)
-                throw new FramingException("OctetCounted", FramingRule.MessageTooLong, $"OctetCounted: a message of {count} or more bytes exceeds the maximum length of {MaxMessageLength} bytes.");
+                throw FramingException.TooLong("OctetCounted", $"a message of {count:N0} or more bytes", MaxMessageLength);
         }
         return false;
     }

@@ -41,10 +41,11 @@ internal abstract class ReceiveLoop
     private Tls.TlsException ClearTextAfterStartTls() =>
         new(Tls.TlsFailure.Failed, $"{Connection.RemoteEndPoint} sent data in clear text after asking for TLS and before the handshake (RFC 3207 forbids it).");
 
-    /// <summary>Looks at the first bytes the peer sent; throws to end the connection (a TLS handshake on a plain-text port).</summary>
-    protected virtual void CheckFirstBytes(ArraySegment<byte> first)
-    {
-    }
+    /// <summary>
+    /// Looks at the first bytes the peer sent, all of them so far; throws to end the connection (a TLS
+    /// handshake on a plain-text port). False while it cannot tell yet: nothing is framed until it can.
+    /// </summary>
+    protected virtual bool CheckFirstBytes(ArraySegment<byte> first) => true;
 
     /// <summary>Completes when the next message may be cut: at once, unless the connection frames in turn with its consumer.</summary>
     protected virtual Task TurnAsync() => Task.CompletedTask;
@@ -64,7 +65,7 @@ internal abstract class ReceiveLoop
         int start = 0, end = 0;
         int readSize = BufferPool.Size;
         Exception? failure = null;
-        bool first = true;
+        bool checking = true;
         try
         {
             while (true)
@@ -120,13 +121,14 @@ internal abstract class ReceiveLoop
                     break;
                 }
                 if (read == room && readSize < MaxReadSize) readSize *= 2;
-                if (first)
-                {
-                    first = false;
-                    CheckFirstBytes(new ArraySegment<byte>(buffer, end, read));
-                }
                 end += read;
                 Connection.OnReceived(read);
+                // Until the first bytes tell what they are, none of them becomes a message.
+                if (checking)
+                {
+                    checking = !CheckFirstBytes(new ArraySegment<byte>(buffer, start, end - start));
+                    if (checking) continue;
+                }
                 while (start < end)
                 {
                     Task turn = TurnAsync();

@@ -208,12 +208,14 @@ public sealed partial class TcpConnection
 
         // A TLS client on a plain-text server would have its ClientHello cut into "lines" and answered in
         // clear text; it is told apart by its record header and refused. Binary framings may start with any byte.
-        protected override void CheckFirstBytes(ArraySegment<byte> first)
+        protected override bool CheckFirstBytes(ArraySegment<byte> first)
         {
-            if (Connection.Transport is TlsTransport || Connection.Framing.Name is not ("Line" or "Json" or "Delimiter")) return;
-            if (Tls.TlsRecords.LooksLikeClientHello(first))
+            if (Connection.Transport is TlsTransport || Connection.Framing.Name is not ("Line" or "Json" or "Delimiter")) return true;
+            bool? hello = Tls.TlsRecords.StartsClientHello(first);
+            if (hello == true)
                 throw new Tls.TlsException(Tls.TlsFailure.PlainTextPort,
                     $"{Connection.RemoteEndPoint} started a TLS handshake, but this server speaks plain text (give Start-TcpServer -Certificate for TLS).");
+            return hello is not null;
         }
 
         protected override Task DeliverAsync(ArraySegment<byte> payload)

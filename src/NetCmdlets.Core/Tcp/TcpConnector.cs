@@ -145,13 +145,13 @@ public static class TcpConnector
     internal static async Task<SocketError?> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken, ConnectDeadlines? deadlines = null)
     {
         using var connect = new ConnectOperation(endPoint);
-        if (!socket.ConnectAsync(connect)) return connect.SocketError;
+        if (!socket.ConnectAsync(connect)) return MetItself(socket, connect.SocketError);
         Task<SocketError> done = connect.Completion;
         if (deadlines is not null)
         {
             ConnectDeadlines.Attempt attempt = deadlines.Start(socket);
             SocketError result = await done.ConfigureAwait(false);
-            if (attempt.Finish()) return result;
+            if (attempt.Finish()) return MetItself(socket, result);
             cancellationToken.ThrowIfCancellationRequested();
             return null;
         }
@@ -159,7 +159,7 @@ public static class TcpConnector
         // Its timer goes as soon as the connect ends: thousands of probes in flight do not leave thousands behind.
         try
         {
-            return await done.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return MetItself(socket, await done.WaitAsync(timeout, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -169,7 +169,7 @@ public static class TcpConnector
         {
             if (timeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(timeout);
             Task finished = await Task.WhenAny(done, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
-            if (finished == done) return await done.ConfigureAwait(false);
+            if (finished == done) return MetItself(socket, await done.ConfigureAwait(false));
         }
 #endif
         // Closing the socket aborts the connect; wait for that, so the operation is not disposed while in use.
@@ -177,6 +177,27 @@ public static class TcpConnector
         await done.ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return null;
+    }
+
+    /// <summary>
+    /// A connect to a port of this host's ephemeral range where nothing listens can be given that very port
+    /// as its own and meet itself (a TCP simultaneous open): connected, to no one. That is a refusal.
+    /// </summary>
+    private static SocketError MetItself(Socket socket, SocketError result)
+    {
+        if (result != SocketError.Success) return result;
+        try
+        {
+            if (socket.LocalEndPoint is IPEndPoint local && socket.RemoteEndPoint is IPEndPoint remote && local.Equals(remote))
+            {
+                socket.Dispose();
+                return SocketError.ConnectionRefused;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        return result;
     }
 
     /// <summary>One connect whose result is a <see cref="SocketError"/>; see <see cref="ConnectSocketAsync"/>.</summary>

@@ -28,9 +28,16 @@ public sealed class TcpServer : NetServer
     private Socket? _listener;
 
     public TcpServer(IPEndPoint localEndPoint, ConnectionOptions? options = null)
+        : this(localEndPoint, options, MaxHandshakes)
+    {
+    }
+
+    /// <param name="maxHandshakes">TLS handshakes under way at once (tests use a few).</param>
+    internal TcpServer(IPEndPoint localEndPoint, ConnectionOptions? options, int maxHandshakes)
         : base(localEndPoint, (options ?? new ConnectionOptions()).QueueCapacity)
     {
         _options = options ?? new ConnectionOptions();
+        _handshakes = new PendingHandshakes(maxHandshakes);
     }
 
     public override string Protocol => "TCP";
@@ -109,14 +116,27 @@ public sealed class TcpServer : NetServer
     /// The server's TLS handshake with one client, then the connection is opened; a failed handshake
     /// (plain text, no client certificate, too slow) is reported and counted, and the server goes on.
     /// </summary>
-    private async Task SecureAndOpenAsync(SocketTransport transport, TlsServerOptions tls)
+    private async Task SecureAndOpenAsync(PendingHandshakes.Handshake handshake, TlsServerOptions tls)
     {
+        SocketTransport transport = handshake.Transport;
         TcpConnection? connection = null;
         try
         {
             TlsTransport secured = await TlsTransport.AuthenticateAsServerAsync(transport, tls, _stopping.Token).ConfigureAwait(false);
+            // Shaken hands: from here it counts as a connection (OpenAsync), never to be ended to make room.
+            _handshakes.End(handshake);
             connection = new TcpConnection(secured, TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
             await OpenAsync(connection).ConfigureAwait(false);
+        }
+        // Ended to make room, it fails however the closed socket makes it fail.
+        catch (Exception) when (handshake.Evicted && !_stopping.IsCancellationRequested)
+        {
+            transport.Abort();
+            connection?.Abort();
+            Statistics.AddTlsFailure();
+            Post(new NetException(NetErrorKind.Tls, transport.RemoteEndPoint.ToString(),
+                $"The TLS handshake with {transport.RemoteEndPoint} was ended unfinished to make room: {_handshakes.Limit} newer handshakes were under way.",
+                new TlsException(TlsFailure.Timeout, "ended to make room for newer handshakes")));
         }
         catch (TlsException e) when (e.SentNothing)
         {
@@ -137,16 +157,14 @@ public sealed class TcpServer : NetServer
         }
         finally
         {
-            Interlocked.Decrement(ref _handshaking);
-            _handshakeSlots.Release();
+            _handshakes.End(handshake);
         }
     }
 
-    private int _handshaking;
-    private readonly SemaphoreSlim _handshakeSlots = new(MaxHandshakes);
+    /// <summary>TLS handshakes (and handshaken connections waiting to be announced) at once; past it the oldest is ended.</summary>
+    internal const int MaxHandshakes = 1024;
 
-    /// <summary>TLS handshakes (and handshaken connections waiting to be announced) at once.</summary>
-    private const int MaxHandshakes = 1024;
+    private readonly PendingHandshakes _handshakes;
     private int _saturated;
     private readonly ConcurrentDictionary<IPAddress, bool> _deniedWarned = new();
 
@@ -163,7 +181,7 @@ public sealed class TcpServer : NetServer
             return false;
         }
         int max = _options.MaxConnections;
-        if (max > 0 && Statistics.ConnectionsOpen + Volatile.Read(ref _handshaking) >= max)
+        if (max > 0 && Statistics.ConnectionsOpen + _handshakes.Count >= max)
         {
             Statistics.AddRefused();
             // One warning each time the server fills up, not one per client refused.
@@ -172,7 +190,7 @@ public sealed class TcpServer : NetServer
             return false;
         }
         // Room again, and well below the limit: the next time it fills up is worth a warning again.
-        if (max > 0 && Statistics.ConnectionsOpen + Volatile.Read(ref _handshaking) < Math.Max(1, max * 9 / 10)) Volatile.Write(ref _saturated, 0);
+        if (max > 0 && Statistics.ConnectionsOpen + _handshakes.Count < Math.Max(1, max * 9 / 10)) Volatile.Write(ref _saturated, 0);
         return true;
     }
 
@@ -249,20 +267,9 @@ public sealed class TcpServer : NetServer
                 if (_options.ServerTls is { } tls)
                 {
                     // Each handshake on its own: a slow or silent client holds up nobody else. It counts
-                    // against -MaxConnections from now on.
-                    // Bounded: a slow consumer slows accepting down, as on a plain server, and silent
-                    // clients cannot hold an unbounded number of handshakes.
-                    try
-                    {
-                        await _handshakeSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        transport.Abort();
-                        throw;
-                    }
-                    Interlocked.Increment(ref _handshaking);
-                    _ = SecureAndOpenAsync(transport, tls);
+                    // against -MaxConnections from now on. Bounded without waiting: past the limit the
+                    // oldest handshake is ended, so silent clients cannot fill the backlog either.
+                    _ = SecureAndOpenAsync(_handshakes.Begin(transport), tls);
                 }
                 else
                 {

@@ -25,6 +25,22 @@ public static class TlsRecords
         return length > 0 && length <= (1 << 14) + 256;
     }
 
+    /// <summary>
+    /// Whether <paramref name="first"/> starts with a TLS ClientHello; null while too few bytes have come to
+    /// tell (a hello may arrive a byte at a time), so that none of it is taken for plain text meanwhile.
+    /// </summary>
+    public static bool? StartsClientHello(ArraySegment<byte> first)
+    {
+        byte[] b = first.Array!;
+        int at = first.Offset, count = first.Count;
+        // Each byte that has come either still fits a ClientHello's first six, or settles it.
+        if (count >= 1 && b[at] != Handshake) return false;
+        if (count >= 2 && b[at + 1] != 3) return false;
+        if (count >= 3 && b[at + 2] > 4) return false;
+        if (count < 6) return null;
+        return LooksLikeClientHello(first);
+    }
+
     /// <summary>True when <paramref name="first"/> starts with a TLS ClientHello: a peer speaking TLS to a plain-text port.</summary>
     public static bool LooksLikeClientHello(ArraySegment<byte> first) =>
         first.Count >= 6 && LooksLikeRecord(first) && first.Array![first.Offset] == Handshake && first.Array[first.Offset + 5] == ClientHello;

@@ -24,10 +24,15 @@ public sealed class UdpServer : NetServer
     private const int MaxDatagram = 65535;
 
     /// <summary>
-    /// Datagrams held for the consumer: far more than TCP needs, since UDP has no other buffer to fall back on.
-    /// A burst of 200,000 small datagrams from one fast sender fits; at about 200 bytes each a full queue is ~50 MB.
+    /// Datagrams held for the consumer: far more than TCP needs, since UDP has no other buffer to fall back
+    /// on (the help promises this number). At about 200 bytes each of small datagrams a full queue is ~13 MB.
     /// </summary>
-    public const int DefaultQueueCapacity = 262144;
+    public const int DefaultQueueCapacity = 65536;
+
+    /// <summary>Bytes of datagrams held for the consumer, past which the next is dropped: large datagrams fill memory long before the count.</summary>
+    public const long MaxQueuedBytes = 64L * 1024 * 1024;
+
+    private long _queuedBytes;
 
     private readonly Encoding _encoding;
     private readonly UdpServerOptions _options;
@@ -225,8 +230,18 @@ public sealed class UdpServer : NetServer
             {
                 Server = this,
             };
-            if (!Events.TryEnqueue(ServerEvent.ForDatagram(datagram))) Statistics.AddDropped();
+            if (Interlocked.Add(ref _queuedBytes, received) > MaxQueuedBytes || !Events.TryEnqueue(ServerEvent.ForDatagram(datagram)))
+            {
+                Interlocked.Add(ref _queuedBytes, -received);
+                Statistics.AddDropped();
+            }
         }
+    }
+
+    protected override ServerEvent OnTaken(ServerEvent serverEvent)
+    {
+        if (serverEvent.Message is UdpDatagram datagram) Interlocked.Add(ref _queuedBytes, -datagram.Length);
+        return base.OnTaken(serverEvent);
     }
 
     /// <summary>The endpoint a datagram was sent to: the bound one, unless the system said which address it reached.</summary>

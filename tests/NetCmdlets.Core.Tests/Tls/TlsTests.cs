@@ -81,3 +81,98 @@ public class TlsServerHandshakeTests
         Assert.Equal(0, read);
     }
 }
+
+public class TlsHandshakeCrowdTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private static X509Certificate2 MakeCertificate()
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static async Task<bool> EndedByServerAsync(Socket socket)
+    {
+        var buffer = new byte[16];
+        try
+        {
+            using var limit = new CancellationTokenSource(Deadline);
+            return await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Every place for a handshake is held by a client that never sends a byte, and the handshake time
+    /// limit is long: a well-behaved client still gets in at once, because the oldest silent one is ended
+    /// to make room (and reported), instead of the new one waiting in the backlog for a place.
+    /// </summary>
+    [Fact]
+    public async Task SilentClientsHoldingEveryPlace_DoNotKeepAGoodClientOut_TheOldestIsEnded()
+    {
+        var options = new ConnectionOptions { ServerTls = new TlsServerOptions(MakeCertificate()) { HandshakeTimeout = TimeSpan.FromMinutes(5) } };
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options, maxHandshakes: 4);
+        server.Start();
+        var silent = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                silent.Add(socket);
+                await socket.ConnectAsync(server.LocalEndPoint);
+            }
+            using var good = new TcpClient();
+            await good.ConnectAsync(server.LocalEndPoint.Address, server.LocalEndPoint.Port);
+            using var ssl = new System.Net.Security.SslStream(good.GetStream(), false, (_, _, _, _) => true);
+            using var limit = new CancellationTokenSource(Deadline);
+            await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "localhost" }, limit.Token);
+
+            Assert.True(await EndedByServerAsync(silent[0]), "the oldest silent client is ended to make room");
+            Assert.True(server.TryTakeEvent(out ServerEvent first, Deadline, CancellationToken.None));
+            ServerEvent? notice = first.Kind == ServerEventKind.Notice ? first : null;
+            if (notice is null) Assert.True(server.TryTakeEvent(out notice, Deadline, CancellationToken.None));
+            NetException error = Assert.IsType<NetException>(notice!.Notice);
+            Assert.Equal(NetErrorKind.Tls, error.Kind);
+            Assert.Contains("make room", error.Message);
+            Assert.Equal(1, server.Statistics.TlsFailures);
+        }
+        finally
+        {
+            foreach (Socket socket in silent) socket.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task MoreSilentClientsThanPlaces_AreAllEnded()
+    {
+        var options = new ConnectionOptions { ServerTls = new TlsServerOptions(MakeCertificate()) { HandshakeTimeout = TimeSpan.FromSeconds(1) } };
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options, maxHandshakes: 3);
+        server.Start();
+        var silent = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                silent.Add(socket);
+                await socket.ConnectAsync(server.LocalEndPoint);
+            }
+            foreach (Socket socket in silent) Assert.True(await EndedByServerAsync(socket));
+        }
+        finally
+        {
+            foreach (Socket socket in silent) socket.Dispose();
+        }
+    }
+}
