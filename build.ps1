@@ -68,7 +68,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $root 'LICENSE') $moduleOut
 
     $helpOut = Join-Path $moduleOut 'en-US/NetCmdlets.dll-Help.xml'
-    Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'docs/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)
+    Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'tools/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)
     if ($LASTEXITCODE -ne 0) { throw 'Building the help failed.' }
     Write-Host "Built $moduleOut"
 }
