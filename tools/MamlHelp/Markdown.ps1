@@ -127,7 +127,7 @@ function Read-HelpPage([string] $Path) {
                 if ($null -ne $fence) { throw "'$($example.Title)': a code fence ($fence) is not closed." }
                 $codeText = ($code -join "`n").Trim("`n")
                 if (-not $codeText.Trim()) {
-                    Add-Problem $page "'$($example.Title)' has no ```powershell code block."
+                    Add-Problem $page ("'$($example.Title)' has no " + '```powershell code block.')
                     continue
                 }
                 [pscustomobject]@{
@@ -173,8 +173,11 @@ function Read-HelpPage([string] $Path) {
                 $item = $line.Trim() -replace '^[-*+]\s+'
                 if ($item -eq '') { continue }
                 if ($item -match '^\[([^\]]+)\]\(([^)\s]*)\)$') {
-                    $uri = if ($Matches[2] -match '^[a-z]+://') { $Matches[2] } else { '' }
-                    [pscustomobject]@{ Text = $Matches[1]; Uri = $uri }
+                    # Taken before the address test below, which sets $Matches again.
+                    $text, $target = $Matches[1], $Matches[2]
+                    # Only a web address is a uri Get-Help can show; a page beside this one is named by its text.
+                    $uri = if ($target -match '^[a-z]+://') { $target } else { '' }
+                    [pscustomobject]@{ Text = $text; Uri = $uri }
                 }
                 elseif ($item -match '^<?([a-z]+://[^>\s]+)>?$') { [pscustomobject]@{ Text = $Matches[1]; Uri = $Matches[1] } }
                 else { [pscustomobject]@{ Text = (ConvertFrom-InlineMarkdown $item); Uri = '' } }
