@@ -8,7 +8,8 @@ Plain PowerShell, no build framework: the tasks need only the .NET SDK and the P
 in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 -Task <task>`).
 
   Build  assembles output/NetCmdlets/<version>/ (manifest, format file, help, DLLs)
-  Test   Build, then xunit over the core and Pester over the built module in a child pwsh;
+  Test   Build, then xunit over the core and, in a child pwsh, Pester over the built module and
+         over the help builder in tools/;
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
   Demo   Build, then run examples/demo.ps1 against the built module
   Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: about a minute)

@@ -24,7 +24,7 @@ or description, a parameter has no description, a page describes a parameter the
 have, or a page has fewer than two examples.
 
 The markdown parser, the facts from the module and the MAML writer are in MamlHelp/ beside this
-script.
+script; tests/New-MamlHelp.Tests.ps1 tests them through this script.
 
 build.ps1 runs it in a child pwsh (the module is imported into this process):
     tools/New-MamlHelp.ps1 -ModulePath output/NetCmdlets/<version> -SourcePath docs/en-US -OutputPath <.../en-US/NetCmdlets.dll-Help.xml>
