@@ -8,7 +8,8 @@ Plain PowerShell, no build framework: the tasks need only the .NET SDK and the P
 in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 -Task <task>`).
 
   Build  assembles output/NetCmdlets/<version>/ (manifest, format file, help, DLLs)
-  Test   Build, then xunit over the core and Pester over the built module in a child pwsh;
+  Test   Build, then xunit over the core and, in a child pwsh, Pester over the built module and
+         over the help builder in tools/;
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
   Demo   Build, then run examples/demo.ps1 against the built module
   Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: about a minute)
@@ -68,7 +69,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $root 'LICENSE') $moduleOut
 
     $helpOut = Join-Path $moduleOut 'en-US/NetCmdlets.dll-Help.xml'
-    Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'docs/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)
+    Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'tools/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)
     if ($LASTEXITCODE -ne 0) { throw 'Building the help failed.' }
     Write-Host "Built $moduleOut"
 }

@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-Runs every *.Tests.ps1 beside this file with Pester against the built module; build.ps1 -Task Test calls it in a child pwsh.
+Runs every *.Tests.ps1 beside this file with Pester against the built module, and those of the build
+helpers in tools/tests; build.ps1 -Task Test calls it in a child pwsh.
 #>
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
@@ -13,7 +14,8 @@ Import-Module $PesterPath -Force
 $env:NETCMDLETS_MODULE_PATH = $ModulePath
 
 $config = New-PesterConfiguration
-$config.Run.Path = $PSScriptRoot
+# One run, so the one summary counts the build helpers' tests too.
+$config.Run.Path = @($PSScriptRoot, (Join-Path $PSScriptRoot '../../tools/tests'))
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $result = Invoke-Pester -Configuration $config
