@@ -12,14 +12,21 @@ namespace NetCmdlets.Bench;
 /// N connections, each sending one line and waiting for its echo before the next: round trips per
 /// second after a warm-up. One async loop per connection on the thread pool, no thread per connection,
 /// no allocation per round trip, so the client costs far less CPU than any server it measures.
+/// <see cref="BlockingEchoClient"/> paces the same load another way and shares the rest from here.
 /// </summary>
 internal static class EchoClient
 {
-    /// <summary>Counters padded to separate cache lines, so connections on different cores do not share one.</summary>
     /// <summary>Counters a cache line apart, so the loops do not share one.</summary>
     internal const int Stride = 16;
 
-    public static async Task<int> RunAsync(Options options)
+    public static Task<int> RunAsync(Options options) => RunAsync(options, blocking: false);
+
+    /// <summary>
+    /// The run both clients share: the message, the connections, the measured window and the JSON.
+    /// <paramref name="blocking"/> connects each socket synchronously (so it stays a blocking socket and
+    /// its calls go straight to the system) and runs its loop on a thread of its own.
+    /// </summary>
+    internal static async Task<int> RunAsync(Options options, bool blocking)
     {
         var endPoint = new IPEndPoint(options.Host, options.Int("port", 0));
         int connections = options.Int("connections", 1);
@@ -57,14 +64,16 @@ internal static class EchoClient
                 {
                     var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     sockets.Add(socket);
-                    await socket.ConnectAsync(endPoint, connectLimit.Token).ConfigureAwait(false);
+                    if (blocking) socket.Connect(endPoint);
+                    else await socket.ConnectAsync(endPoint, connectLimit.Token).ConfigureAwait(false);
                 }
             }
             for (int i = 0; i < sockets.Count; i++)
             {
                 int slot = i * Stride;
                 Socket socket = sockets[i];
-                run.Start(stopping => RoundTripsAsync(socket, line, counts, slot, stopping));
+                if (blocking) run.StartThread(stopping => BlockingEchoClient.RoundTrips(socket, line, counts, slot, stopping));
+                else run.Start(stopping => RoundTripsAsync(socket, line, counts, slot, stopping));
             }
 
             long before = 0, after = 0;
@@ -77,6 +86,7 @@ internal static class EchoClient
                 ["allRoundTrips"] = Sum(counts),
                 ["seconds"] = Math.Round(elapsed, 3),
                 ["connections"] = connections,
+                ["client"] = blocking ? "blocking" : "async",
                 ["size"] = size,
                 ["errors"] = run.Errors,
                 ["firstError"] = run.FirstError,
@@ -115,11 +125,16 @@ internal static class EchoClient
                 if (read == 0) throw new InvalidOperationException("the server closed the connection");
                 received += read;
             }
-            // One message is outstanding, so exactly that message must come back (its length prefix too).
-            if (received != line.Length || reply[line.Length - 1] != (byte)'\n' || reply[3] != line[3])
-                throw new InvalidOperationException($"expected one {line.Length}-byte message back, got {received} bytes");
+            CheckEcho(reply, received, line);
             Volatile.Write(ref counts[slot], counts[slot] + 1);
         }
+    }
+
+    /// <summary>One message is outstanding, so exactly that message must come back (its length prefix too).</summary>
+    internal static void CheckEcho(byte[] reply, int received, byte[] line)
+    {
+        if (received != line.Length || reply[line.Length - 1] != (byte)'\n' || reply[3] != line[3])
+            throw new InvalidOperationException($"expected one {line.Length}-byte message back, got {received} bytes");
     }
 
     internal static long Sum(long[] counts)

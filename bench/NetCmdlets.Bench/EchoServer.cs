@@ -13,7 +13,13 @@ namespace NetCmdlets.Bench;
 /// </summary>
 internal static class EchoServer
 {
-    public static async Task<int> RunAsync(Options options)
+    public static Task<int> RunAsync(Options options) => ListenAsync(options, ServeAsync);
+
+    /// <summary>
+    /// Listens on 127.0.0.1 (--port, 0 by default), prints the port, hands each accepted connection to
+    /// <paramref name="serve"/> and runs until stdin closes: what every echo server here shares.
+    /// </summary>
+    internal static async Task<int> ListenAsync(Options options, Func<Socket, Task> serve)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, options.Int("port", 0)));
@@ -21,7 +27,7 @@ internal static class EchoServer
         Output.Line(((IPEndPoint)listener.LocalEndPoint!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         using var stopping = new CancellationTokenSource();
-        Task accepting = AcceptLoopAsync(listener, stopping.Token);
+        Task accepting = AcceptLoopAsync(listener, serve, stopping.Token);
         await Output.StdinClosedAsync(CancellationToken.None).ConfigureAwait(false);
         stopping.Cancel();
         listener.Close();
@@ -29,7 +35,7 @@ internal static class EchoServer
         return 0;
     }
 
-    private static async Task AcceptLoopAsync(Socket listener, CancellationToken stopping)
+    private static async Task AcceptLoopAsync(Socket listener, Func<Socket, Task> serve, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -47,7 +53,7 @@ internal static class EchoServer
                 continue;
             }
             client.NoDelay = true;
-            _ = ServeAsync(client);
+            _ = serve(client);
         }
     }
 
@@ -79,7 +85,7 @@ internal static class EchoServer
         }
     }
 
-    private static async Task SendAllAsync(Socket client, ReadOnlyMemory<byte> bytes)
+    internal static async Task SendAllAsync(Socket client, ReadOnlyMemory<byte> bytes)
     {
         while (!bytes.IsEmpty)
         {

@@ -38,15 +38,48 @@ internal sealed class LoadRun : IDisposable
         {
             await loop(_stopping.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        catch (Exception e)
         {
-            Error(e.Message);
-        }
-        catch (Exception)
-        {
-            // Ended by the end of the run.
+            Ended(e);
         }
     }));
+
+    /// <summary>
+    /// Runs <paramref name="loop"/> on a thread of its own, for a loop that blocks in socket calls: on the
+    /// thread pool it would hold a pool thread and make the pool start more. Errors as with <see cref="Start"/>;
+    /// a loop blocked in a receive ends when its socket is disposed.
+    /// </summary>
+    public void StartThread(Action<CancellationToken> loop)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                loop(_stopping.Token);
+            }
+            catch (Exception e)
+            {
+                Ended(e);
+            }
+            finally
+            {
+                done.SetResult();
+            }
+        }, MaxStackBytes)
+        { IsBackground = true, Name = "load loop" };
+        thread.Start();
+        _loops.Add(done.Task);
+    }
+
+    // A loop of a few frames: the default 8 MiB of address space per thread is not needed.
+    private const int MaxStackBytes = 256 * 1024;
+
+    private void Ended(Exception e)
+    {
+        // After the run has ended, a failure is how the loop was ended, not an error.
+        if (!_stopping.IsCancellationRequested) Error(e.Message);
+    }
 
     /// <summary>
     /// Waits out the warm-up, calls <paramref name="atStart"/>, waits the measured time, calls

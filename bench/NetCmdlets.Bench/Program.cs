@@ -12,8 +12,11 @@ public static class Program
     private const string Usage = @"usage: NetCmdlets.Bench <command> [options]
   echo-client  --host 127.0.0.1 --port P [--connections 1] [--seconds 5] [--warmup 1] [--size 64]
                [--inline-completions 1] [--framing line|lp|json]
+  blocking-echo-client  the same options as echo-client: a blocking thread per connection instead
   echo-server  [--port 0]                       prints the port, runs until stdin closes
+  tuned-echo-server [--port 0]                  the same, tuned, with inline socket completions
   idle-clients --port P [--count 10000] [--concurrency 256] [--hold-seconds 0 (until stdin closes)]
+               [--sources 1 (127.0.0.1 to 127.0.0.N as source addresses, past one address's ports)]
   udp-send     --port P [--count 200000] [--size 64]
   udp-receive  [--port 0] [--count 200000] [--timeout-sec 10]   prints the port, then the JSON
   udp-echo-server [--port 0]                    prints the port, echoes each datagram until stdin closes
@@ -46,8 +49,13 @@ public static class Program
             case "echo-client":
                 UseInlineCompletions(options.Int("inline-completions", 1) == 1);
                 return await EchoClient.RunAsync(options).ConfigureAwait(false);
+            case "blocking-echo-client":
+                return await BlockingEchoClient.RunAsync(options).ConfigureAwait(false);
             case "echo-server":
                 return await EchoServer.RunAsync(options).ConfigureAwait(false);
+            case "tuned-echo-server":
+                UseInlineCompletions(true);
+                return await TunedEchoServer.RunAsync(options).ConfigureAwait(false);
             case "idle-clients":
                 return await IdleClients.RunAsync(options).ConfigureAwait(false);
             case "tls-echo-server":
