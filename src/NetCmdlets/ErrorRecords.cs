@@ -22,6 +22,7 @@ internal static class ErrorRecords
             // The framing and the rule broken, so a script can tell a too-long line from a bad length prefix.
             NetErrorKind.Framing => (error.InnerException is Core.Framing.FramingException framing ? framing.ErrorId : "FramingError", ErrorCategory.InvalidData),
             NetErrorKind.IdleTimeout => ("IdleTimeout", ErrorCategory.OperationTimeout),
+            NetErrorKind.BufferLimit => ("BufferLimitExceeded", ErrorCategory.LimitsExceeded),
             NetErrorKind.Tls => (error.InnerException is Core.Tls.TlsException tls ? tls.ErrorId : "TlsHandshakeFailed", ErrorCategory.SecurityError),
             _ => ("SocketError", ErrorCategory.ConnectionError),
         };

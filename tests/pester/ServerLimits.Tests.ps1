@@ -120,6 +120,54 @@ Describe 'Start-TcpServer -MaxConnections, stopped with Ctrl+C' {
     }
 }
 
+Describe 'Start-TcpServer -MaxBufferedBytes' {
+    BeforeAll {
+        # 32 peers each send 0.95 MiB with no line feed and hold it there; then a well-behaved client asks.
+        $script:Hoarders = @'
+import socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+held, closed = [], 0
+for i in range(count):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    try:
+        s.sendall(b"x" * (970 * 1024))
+        held.append(s)
+    except OSError:
+        closed += 1
+good = socket.create_connection(("127.0.0.1", port), timeout=20)
+good.sendall(b"ping\n")
+reply = good.makefile("rb").readline().decode().strip()
+print(reply, closed, flush=True)
+# Holds its connections until the test has looked, and stops it.
+import time
+time.sleep(60)
+'@
+    }
+
+    It 'keeps the bytes held in unfinished lines of many peers inside the budget, closing the largest holders with an error, and serves others' {
+        $job = Start-TcpServer -Port 0 -AsJob -MaxBufferedBytes 8MB -Handler { if ($_.Text -eq 'ping') { 'pong' } }
+        $peer = $null
+        try {
+            $peer = Start-PythonPeer $script:Hoarders -Arguments $job.Port, 32 -TimeoutSec 60
+            ($peer.Ready -split ' ')[0] | Should -Be 'pong' -Because 'a client that sends whole lines is served while others hoard'
+            # Each unfinished line is held in a buffer of 1 MiB: 8 fit in 8 MiB, the others are closed.
+            Wait-TestCondition { $job.Statistics.BufferLimitClosed -ge 24 } -TimeoutSec 30 | Should -BeTrue -Because "$($job.Statistics.BufferLimitClosed) were closed"
+            $job.Statistics.PeakBufferedBytes | Should -BeLessOrEqual (8MB + 2MB) -Because 'the budget bounds the sum, up to the one read that went over it'
+            $job.Statistics.BufferedBytes | Should -BeLessOrEqual 8MB
+            $job | Stop-Job
+            $null = $job | Receive-Job -ErrorVariable failures -ErrorAction SilentlyContinue
+            $overBudget = @($failures | Where-Object FullyQualifiedErrorId -like 'BufferLimitExceeded*')
+            $overBudget.Count | Should -BeGreaterOrEqual 24
+            Assert-NetError $overBudget[0] -Id 'BufferLimitExceeded' -Category LimitsExceeded -TargetLike '127.0.0.1:*'
+            "$($overBudget[0])" | Should -BeLike '*over its limit of 8,388,608 bytes (set by -MaxBufferedBytes)*'
+        }
+        finally {
+            Stop-PythonPeer $peer
+            Remove-TestServerJob $job
+        }
+    }
+}
+
 Describe 'Start-TcpServer -Allow and -Deny' {
     It 'lets in only the allowed range, refuses a denied address inside it, and counts each refusal' {
         # 127.0.0.2 and 127.0.0.3 are loopback too: the clients bind to them as their source.

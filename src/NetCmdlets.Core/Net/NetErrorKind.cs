@@ -19,5 +19,7 @@ public enum NetErrorKind
 
     /// <summary>A TLS handshake failed; the inner <see cref="Tls.TlsException"/> says why.</summary>
     Tls,
+    /// <summary>A server held more than its budget of bytes in unfinished messages and queued replies, and closed the connection holding the most.</summary>
+    BufferLimit,
     SocketError,
 }

@@ -14,6 +14,21 @@ public sealed class ServerStatistics : TrafficCounters
     private long _refused;
     private long _denied;
     private long _idleClosed;
+    private long _bufferLimitClosed;
+
+    /// <summary>The server-wide budget of unfinished messages and queued replies, when the server has one.</summary>
+    internal ServerBufferBudget? Buffers { get; set; }
+
+    /// <summary>Bytes held now in unfinished messages and replies not yet written, over all connections.</summary>
+    public long BufferedBytes => Buffers?.Used ?? 0;
+
+    /// <summary>The most <see cref="BufferedBytes"/> has been since the server started.</summary>
+    public long PeakBufferedBytes => Buffers?.Peak ?? 0;
+
+    /// <summary>Connections closed because the server held more than -MaxBufferedBytes and they held the most.</summary>
+    public long BufferLimitClosed => Interlocked.Read(ref _bufferLimitClosed);
+
+    internal void AddBufferLimitClosed() => Interlocked.Increment(ref _bufferLimitClosed);
 
     public long ConnectionsOpen => Interlocked.Read(ref _connectionsOpen);
 

@@ -37,6 +37,15 @@ public sealed class ConnectionOptions
     /// <summary>TLS for the connections a server accepts; null for plain TCP.</summary>
     public Tls.TlsServerOptions? ServerTls { get; set; }
 
+    /// <summary>Default of <see cref="MaxBufferedBytes"/>: 64 MiB.</summary>
+    public const long DefaultMaxBufferedBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes a server holds in all, in unfinished messages and replies not yet written, past which it closes
+    /// the connections holding the most (see <see cref="ServerBufferBudget"/>); 0 for no limit.
+    /// </summary>
+    public long MaxBufferedBytes { get; set; } = DefaultMaxBufferedBytes;
+
     /// <summary>Received messages held for the consumer before reading pauses (TCP) or drops (UDP).</summary>
     public int QueueCapacity { get; set; } = 1024;
 }

@@ -100,6 +100,8 @@ internal abstract class ReceiveLoop
                 {
                     buffer = MakeRoom(buffer, ref start, ref end);
                 }
+                // A buffer kept across reads holds an unfinished message: it counts against the server's budget.
+                Connection.HoldUnfinished(start < end ? buffer.Length : 0);
                 // An upgrade to TLS (STARTTLS) takes the stream over: what follows is read through it, never here in clear.
                 Task gate = Connection.ReadGate;
                 if (!gate.IsCompleted) await gate.ConfigureAwait(false);
@@ -150,6 +152,7 @@ internal abstract class ReceiveLoop
         finally
         {
             if (buffer is not null) BufferPool.Return(buffer);
+            Connection.HoldUnfinished(0);
         }
         Ended(Connection.ReceiveEnded(failure, Stopping));
     }

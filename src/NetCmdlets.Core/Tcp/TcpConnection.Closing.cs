@@ -140,6 +140,28 @@ public sealed partial class TcpConnection
         Close();
     }
 
+    /// <summary>The server holds more than its buffer budget and this connection holds the most: it ends at once, and its end reports why.</summary>
+    internal void EndOverBudget(ServerBufferBudget budget)
+    {
+        long held = HeldBytes;
+        var error = new NetException(NetErrorKind.BufferLimit, RemoteEndPoint.ToString(),
+            $"Connection {this} was closed: the server held {budget.Used:N0} bytes in unfinished messages and unsent replies, over its limit of {budget.Limit:N0} bytes (set by -MaxBufferedBytes), and this connection held the most ({held:N0} bytes).");
+        bool first;
+        lock (_gate)
+        {
+            first = _endedWith is null && Volatile.Read(ref _closed) == 0;
+            if (first) _endedWith = error;
+        }
+        if (first)
+        {
+            _server?.AddBufferLimitClosed();
+            _server?.AddError();
+        }
+        // Even one already closing (its replies going out to a slow reader) gives its memory back now.
+        Abort();
+        HoldUnfinished(0);
+    }
+
     /// <summary>Closes at once, dropping queued sends.</summary>
     public void Abort() => CloseNow(graceful: false);
 

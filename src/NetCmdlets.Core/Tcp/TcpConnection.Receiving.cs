@@ -173,6 +173,23 @@ public sealed partial class TcpConnection
         return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
     }
 
+    private long _unfinished;
+
+    /// <summary>The server-wide budget its unfinished message and queued replies count against; set by a server before it starts the connection.</summary>
+    internal ServerBufferBudget? Buffers { get; set; }
+
+    /// <summary>Bytes it holds for its peer: the buffer of an unfinished message and the replies not yet written; 0 once closed.</summary>
+    internal long HeldBytes => State == TcpConnectionState.Closed ? 0 : Interlocked.Read(ref _unfinished) + PendingSendBytes;
+
+    /// <summary>The receive loop holds <paramref name="bytes"/> of buffer for a message not yet complete (0: none).</summary>
+    internal void HoldUnfinished(int bytes)
+    {
+        if (Volatile.Read(ref _closed) != 0) bytes = 0;
+        long before = Interlocked.Exchange(ref _unfinished, bytes);
+        // Only the receive loop calls this, holding no lock: it may wait for a trim of the server's buffers.
+        Buffers?.Change(bytes - before, mayWait: true);
+    }
+
     internal TcpMessage NewReceived(ArraySegment<byte> payload)
     {
         AddReceivedMessage();

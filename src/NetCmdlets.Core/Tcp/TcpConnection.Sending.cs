@@ -139,7 +139,7 @@ public sealed partial class TcpConnection
             if (_closeDecided || Volatile.Read(ref _closed) != 0 || _sendShutdownRequested || (_closeRequested && _holds == 0))
                 throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(),
                     _sendShutdownRequested && Volatile.Read(ref _closed) == 0 ? $"Connection {this} has finished sending (half-closed)." : $"Connection {this} is closed.");
-            _sends ??= new SendQueue(_gate, _transport.Stream, RemoteEndPoint.ToString(), DefaultSendBudget, OnSent, OnSendFailed, OnSendsIdle);
+            _sends ??= new SendQueue(_gate, _transport.Stream, RemoteEndPoint.ToString(), DefaultSendBudget, OnSent, OnSendFailed, OnSendsIdle) { Budget = { Shared = Buffers } };
             start = _sends.Add(pending);
         }
         if (start) _ = _sends.RunAsync();

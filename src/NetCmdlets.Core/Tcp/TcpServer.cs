@@ -38,6 +38,7 @@ public sealed class TcpServer : NetServer
     {
         _options = options ?? new ConnectionOptions();
         _handshakes = new PendingHandshakes(maxHandshakes);
+        if (_options.MaxBufferedBytes > 0) Statistics.Buffers = _buffers = new ServerBufferBudget(_options.MaxBufferedBytes, TrimBuffers);
     }
 
     public override string Protocol => "TCP";
@@ -102,6 +103,7 @@ public sealed class TcpServer : NetServer
     private async Task OpenAsync(TcpConnection connection)
     {
         connection.FramesInTurn = _options.FrameInTurn;
+        connection.Buffers = _buffers;
         // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
         connection.AwaitHandling();
         _connections[connection.Id] = connection;
@@ -158,6 +160,33 @@ public sealed class TcpServer : NetServer
         finally
         {
             _handshakes.End(handshake);
+        }
+    }
+
+    private readonly ServerBufferBudget? _buffers;
+
+    /// <summary>
+    /// Over the buffer budget: closes the connections that hold the most until the server is back under it.
+    /// Called by the budget, one caller at a time.
+    /// </summary>
+    private void TrimBuffers()
+    {
+        ServerBufferBudget budget = _buffers!;
+        for (int left = _connections.Count; left > 0 && budget.IsOver; left--)
+        {
+            TcpConnection? largest = null;
+            long most = 0;
+            foreach (TcpConnection connection in _connections.Values)
+            {
+                long held = connection.HeldBytes;
+                if (held > most)
+                {
+                    most = held;
+                    largest = connection;
+                }
+            }
+            if (largest is null) return;
+            largest.EndOverBudget(budget);
         }
     }
 

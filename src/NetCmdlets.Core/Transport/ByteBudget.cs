@@ -1,3 +1,4 @@
+using System;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -20,16 +21,24 @@ internal sealed class ByteBudget
 
     public long Used => Interlocked.Read(ref _used);
 
+    /// <summary>The server-wide budget these bytes count against too; null outside a server.</summary>
+    public ServerBufferBudget? Shared { get; set; }
+
     public void Add(long bytes)
     {
         lock (_gate) _used += bytes;
+        // Outside the lock: going over the server's budget trims, which takes other connections' locks.
+        Shared?.Change(bytes);
     }
 
     public void Release(long bytes)
     {
         TaskCompletionSource<bool>? wake = null;
+        long given;
         lock (_gate)
         {
+            // After Cancel, bytes still in flight were given back already.
+            given = Math.Min(bytes, Math.Max(_used, 0));
             _used -= bytes;
             // Wake at half the limit, not at the limit: one wake-up per half budget, not one per message.
             if (_waiter is not null && _used <= Limit / 2)
@@ -38,6 +47,7 @@ internal sealed class ByteBudget
                 _waiter = null;
             }
         }
+        Shared?.Change(-given);
         wake?.TrySetResult(true);
     }
 
@@ -56,12 +66,15 @@ internal sealed class ByteBudget
     public void Cancel()
     {
         TaskCompletionSource<bool>? wake;
+        long released;
         lock (_gate)
         {
             wake = _waiter;
             _waiter = null;
+            released = _used;
             _used = 0;
         }
+        Shared?.Change(-released);
         wake?.TrySetResult(true);
     }
 }

@@ -73,6 +73,15 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [ValidateRange(1, int.MaxValue)]
     public int MaxConnections { get; set; }
 
+    /// <summary>
+    /// Bytes the server may hold in all, over every connection, in unfinished messages and replies not yet
+    /// written (64 MiB by default; 0 for no limit); past it the connections holding the most are closed
+    /// with a BufferLimitExceeded error, counted in Statistics.BufferLimitClosed.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long MaxBufferedBytes { get; set; } = ConnectionOptions.DefaultMaxBufferedBytes;
+
     /// <summary>Only clients from these addresses or CIDR ranges are let in; checked before any byte is read.</summary>
     [Parameter]
     public string[]? Allow { get; set; }
@@ -122,6 +131,7 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
         options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || MaySwitchFraming(Handler)));
         if (IdleTimeoutSec > 0) options.IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec);
         options.MaxConnections = MaxConnections;
+        options.MaxBufferedBytes = MaxBufferedBytes;
         if (Allow is not null || Deny is not null)
         {
             try
