@@ -58,6 +58,9 @@ public sealed class LineFramer : IMessageFramer
 
     public int MaxMessageLength { get; }
 
+    /// <summary>What ended the last line read: LF, CR LF, or nothing (the end of the stream).</summary>
+    public LineEnding LastEnding { get; private set; }
+
     /// <summary>Bytes looked at while searching for terminators, in all; for tests of the scan's cost.</summary>
     internal long BytesExamined { get; private set; }
 
@@ -79,7 +82,9 @@ public sealed class LineFramer : IMessageFramer
             return false;
         }
         _searched = 0;
-        message = TrimCarriageReturn(new ArraySegment<byte>(input.Array!, input.Offset, lf));
+        var line = new ArraySegment<byte>(input.Array!, input.Offset, lf);
+        message = TrimCarriageReturn(line);
+        LastEnding = message.Count < line.Count ? LineEnding.CRLF : LineEnding.LF;
         if (message.Count > MaxMessageLength)
             throw FramingException.TooLong(Name, $"a line of {message.Count:N0} bytes", MaxMessageLength);
         consumed = lf + _lineFeed.Length;
@@ -97,7 +102,10 @@ public sealed class LineFramer : IMessageFramer
             message = default;
             return false;
         }
+        // Cut by the end of the stream, not by a line feed; a CR at its end is dropped (StreamReader.ReadLine
+        // does so too), and said so.
         message = TrimCarriageReturn(input);
+        LastEnding = message.Count < input.Count ? LineEnding.CR : LineEnding.None;
         if (message.Count > MaxMessageLength)
             throw FramingException.TooLong(Name, $"a line of {message.Count:N0} bytes", MaxMessageLength);
         return true;

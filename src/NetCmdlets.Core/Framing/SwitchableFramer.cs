@@ -26,6 +26,11 @@ internal sealed class SwitchableFramer : IMessageFramer
     /// <summary>The framing that cut the last message read.</summary>
     public MessageFraming LastCutBy { get; private set; } = null!;
 
+    /// <summary>What ended the last message read, when a line framing cut it; null for the other framings.</summary>
+    public LineEnding? LastLineEnding => _lastReader is LineFramer line ? line.LastEnding : null;
+
+    private IMessageFramer? _lastReader;
+
     private Entry Receiving => _nextMessageOnly ?? _current;
 
     public int MaxMessageLength => Receiving.Framer.MaxMessageLength;
@@ -54,6 +59,7 @@ internal sealed class SwitchableFramer : IMessageFramer
         Entry reading = once ?? _current;
         if (!reading.Framer.TryRead(input, out message, out consumed)) return false;
         LastCutBy = reading.Framing;
+        _lastReader = reading.Framer;
         if (once is not null)
         {
             _nextMessageOnly = null;
@@ -67,6 +73,7 @@ internal sealed class SwitchableFramer : IMessageFramer
     {
         Entry reading = Receiving;
         LastCutBy = reading.Framing;
+        _lastReader = reading.Framer;
         return reading.Framer.TryReadFinal(input, out message);
     }
 

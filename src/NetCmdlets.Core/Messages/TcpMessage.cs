@@ -22,6 +22,12 @@ public sealed class TcpMessage : NetMessage
     /// <summary>The framing that cut it from the stream (a connection's framing can switch); null for a message sent.</summary>
     internal Framing.MessageFraming? Framing { get; set; }
 
+    /// <summary>
+    /// What ended a received line (LF, CRLF, or None for the last line of a stream); null for other framings
+    /// and for messages sent. Data followed by this ending is exactly what the peer sent.
+    /// </summary>
+    public Framing.LineEnding? LineEnding { get; internal set; }
+
     /// <summary>The connection's Id, for grouping and sorting.</summary>
     public int ConnectionId => Connection.Id;
 }

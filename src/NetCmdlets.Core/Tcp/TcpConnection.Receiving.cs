@@ -77,7 +77,7 @@ public sealed partial class TcpConnection
             return null;
         }
         AddReceivedMessage();
-        return new TcpMessage(payload, Encoding, this, MessageDirection.Received) { Framing = Framer.LastCutBy };
+        return new TcpMessage(payload, Encoding, this, MessageDirection.Received) { Framing = Framer.LastCutBy, LineEnding = Framer.LastLineEnding };
     }
 
     public TcpMessage? Receive(TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -194,7 +194,7 @@ public sealed partial class TcpConnection
     {
         AddReceivedMessage();
         _server?.AddReceivedMessage();
-        return new TcpMessage(payload.ToBytes(), Encoding, this, MessageDirection.Received) { Framing = Framer.LastCutBy };
+        return new TcpMessage(payload.ToBytes(), Encoding, this, MessageDirection.Received) { Framing = Framer.LastCutBy, LineEnding = Framer.LastLineEnding };
     }
 
     internal void OnReceived(int bytes)

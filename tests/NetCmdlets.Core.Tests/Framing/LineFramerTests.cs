@@ -196,6 +196,34 @@ public class LineFramerTests
     }
 
     [Fact]
+    public void EachLine_SaysWhatEndedIt_SoItsBytesCanBeHadBack()
+    {
+        var framer = new LineFramer();
+        byte[] input = Bytes("a\r\nb\n\r\nc\r");
+        var endings = new List<LineEnding>();
+        var rebuilt = new List<byte>();
+        int at = 0;
+        while (framer.TryRead(new ArraySegment<byte>(input, at, input.Length - at), out var message, out int consumed))
+        {
+            endings.Add(framer.LastEnding);
+            rebuilt.AddRange(message);
+            rebuilt.AddRange(framer.LastEnding == LineEnding.CRLF ? Bytes("\r\n") : Bytes("\n"));
+            at += consumed;
+        }
+        Assert.True(framer.TryReadFinal(new ArraySegment<byte>(input, at, input.Length - at), out var last));
+        endings.Add(framer.LastEnding);
+        rebuilt.AddRange(last);
+        rebuilt.Add((byte)'\r');
+        Assert.Equal(new[] { LineEnding.CRLF, LineEnding.LF, LineEnding.CRLF, LineEnding.CR }, endings);
+        Assert.Equal(input, rebuilt.ToArray());
+
+        Assert.True(new LineFramer().TryReadFinal(Seg(Bytes("tail")), out _));
+        var plain = new LineFramer();
+        plain.TryReadFinal(Seg(Bytes("tail")), out _);
+        Assert.Equal(LineEnding.None, plain.LastEnding);
+    }
+
+    [Fact]
     public void TrailingCr_IsStrippedByTryReadFinal()
     {
         AssertMessages(new[] { Bytes("a"), Bytes("b") }, FramerHarness.ReadWhole(new LineFramer(), Bytes("a\nb\r")));
