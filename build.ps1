@@ -12,7 +12,7 @@ in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 
          over the help builder in tools/;
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
   Demo   Build, then run examples/demo.ps1 against the built module
-  Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: about a minute)
+  Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: a few minutes)
   Fuzz   SharpFuzz and AFL++ on every framer and the TLS detection, 5 minutes each (-Quick: 30 s);
          Test runs the same for a few seconds each
   Clean  removes output/ and every bin/ and obj/

@@ -24,6 +24,10 @@ $tcpMessage.Members.Add('Connection', $connection)
 $certificate = [System.Management.Automation.Runspaces.CodePropertyData]::new('RemoteCertificate', $members.GetMethod('GetRemoteCertificate'))
 if ($certificate.PSObject.Properties['IsHidden']) { $certificate.IsHidden = $true }
 $tcpMessage.Members.Add('RemoteCertificate', $certificate)
+# What ended each line (with Data, the exact bytes the peer sent), hidden for the same reason.
+$lineEnding = [System.Management.Automation.Runspaces.CodePropertyData]::new('LineEnding', $members.GetMethod('GetLineEnding'))
+if ($lineEnding.PSObject.Properties['IsHidden']) { $lineEnding.IsHidden = $true }
+$tcpMessage.Members.Add('LineEnding', $lineEnding)
 $netMessage = [System.Management.Automation.Runspaces.TypeData]::new('NetCmdlets.Core.Messages.NetMessage')
 $netMessage.Members.Add('Data', [System.Management.Automation.Runspaces.CodePropertyData]::new('Data', $members.GetMethod('GetData')))
 Update-TypeData -TypeData $tcpMessage, $netMessage -Force

@@ -16,6 +16,9 @@ public static class MessageMembers
     /// <summary>The peer's TLS certificate (a client's, with mutual TLS) of the message's connection; null over plain TCP.</summary>
     public static object? GetRemoteCertificate(PSObject message) => (message.BaseObject as TcpMessage)?.GetConnection().RemoteCertificate;
 
+    /// <summary>What ended a received line (LF, CRLF, None, CR); null under other framings.</summary>
+    public static object? GetLineEnding(PSObject message) => (message.BaseObject as TcpMessage)?.GetLineEnding();
+
     /// <summary>The message's bytes (they act as a byte[] everywhere), shown as hex when made text.</summary>
     public static object? GetData(PSObject message)
     {

@@ -90,7 +90,10 @@ Describe 'Exact bytes from the message objects' {
             $relay.Stop()
             $from.GetStream().CopyTo($accepted.GetStream())
             $accepted.Client.Shutdown('Send')
-            $messages = @(while ($m = Receive-TcpMessage -Connection $c -TimeoutSec 10) { $m })
+            # Read to the end: the last read finds the peer gone, which is a ConnectionClosed error.
+            $messages = @(while ($m = Receive-TcpMessage -Connection $c -TimeoutSec 10 -ErrorAction SilentlyContinue -ErrorVariable ended) { $m })
+            $ended | Should -HaveCount 1
+            $ended[0].FullyQualifiedErrorId | Should -BeLike 'ConnectionClosed*'
             $from.Dispose()
             $accepted.Dispose()
             Join-Messages $messages | Should -Be $peer.Ready

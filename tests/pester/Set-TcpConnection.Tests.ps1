@@ -58,6 +58,46 @@ print(f.read(n).decode().replace("\n", "|"))
         finally { Stop-PythonPeer $peer; Remove-TestServerJob $job }
     }
 
+    It 'with -ThrottleLimit 2 -FrameInTurn, a switch applies from the next byte even when the client sent everything at once' {
+        $job = Start-TcpServer -Port 0 -AsJob -ThrottleLimit 2 -FrameInTurn -Handler {
+            if ($_.Text -eq 'BINARY') { 'OK'; $_.Connection | Set-TcpConnection -Framing LengthPrefixed }
+            else { "echo:$($_.Text)" }
+        }
+        $client = @'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("ready", flush=True)
+# The request to switch and the first length-prefixed message in one write.
+s.sendall(b"BINARY\n" + struct.pack(">I", 9) + b"two\nlines")
+f = s.makefile("rb")
+print(f.readline().decode().strip())
+n = struct.unpack(">I", f.read(4))[0]
+print(f.read(n).decode().replace("\n", "|"))
+'@
+        try {
+            $peer = Start-PythonPeer $client -Arguments "$($job.Port)"
+            (Wait-PythonPeer $peer) -split "`n" | Should -Be 'OK', 'echo:two|lines'
+            $job | Stop-Job
+            $null = $job | Receive-Job -WarningVariable warnings -WarningAction SilentlyContinue
+            $warnings | Should -BeNullOrEmpty
+        }
+        finally { Stop-PythonPeer $peer; Remove-TestServerJob $job }
+    }
+
+    It 'without -FrameInTurn, Set-TcpConnection in a parallel handler warns that the switch is not exact' {
+        $job = Start-TcpServer -Port 0 -AsJob -ThrottleLimit 2 -Handler {
+            $_.Connection | Set-TcpConnection -Framing Raw
+            'switched'
+        }
+        try {
+            (Send-TcpMessage -ComputerName 127.0.0.1 -Port $job.Port -Message 'x' -Receive).Text | Should -Be 'switched'
+            $job | Stop-Job
+            $null = $job | Receive-Job -WarningVariable warnings -WarningAction SilentlyContinue
+            "$warnings" | Should -BeLike '*frames ahead*-FrameInTurn*'
+        }
+        finally { Remove-TestServerJob $job }
+    }
+
     It 'switches a client connection: the next Receive-TcpMessage reads a fixed-size record, then lines again' {
         $listener = New-TestTcpListener
         try {

@@ -23,10 +23,13 @@ public sealed class TcpMessage : NetMessage
     internal Framing.MessageFraming? Framing { get; set; }
 
     /// <summary>
-    /// What ended a received line (LF, CRLF, or None for the last line of a stream); null for other framings
-    /// and for messages sent. Data followed by this ending is exactly what the peer sent.
+    /// What ended a received line (LF, CRLF, or for the last line of a stream None or CR); null for other
+    /// framings and for messages sent. Data followed by this ending is exactly what the peer sent.
     /// </summary>
-    public Framing.LineEnding? LineEnding { get; internal set; }
+    /// <remarks>A method, as the connection is, so that a message stays small data; PowerShell shows it as the hidden LineEnding property.</remarks>
+    public Framing.LineEnding? GetLineEnding() => LineEnding;
+
+    internal Framing.LineEnding? LineEnding { get; set; }
 
     /// <summary>The connection's Id, for grouping and sorting.</summary>
     public int ConnectionId => Connection.Id;

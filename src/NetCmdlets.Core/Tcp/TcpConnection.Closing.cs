@@ -6,26 +6,15 @@ using NetCmdlets.Core.Net;
 namespace NetCmdlets.Core.Tcp;
 
 /// <summary>
-/// How a connection ends. A close is decided under the connection's lock, with the send queue's state:
-/// from that moment a send is refused, never accepted and then failed. A graceful close first sends what
-/// is queued and waits for replies still being made elsewhere (<see cref="Hold"/>); a half-close
-/// (<see cref="CloseSend"/>) ends only the sending side, after what is queued.
+/// How a connection ends: each request goes to <see cref="ConnectionLifetime.Decide"/>, under the
+/// connection's lock, and the action it gives back (FIN, a graceful close, an abort) is carried out here,
+/// outside the lock. A graceful close first sends what is queued and waits for replies still being made
+/// elsewhere (<see cref="Hold"/>); a half-close (<see cref="CloseSend"/>) ends only the sending side.
 /// </summary>
 public sealed partial class TcpConnection
 {
     /// <summary>Sends what is queued (and replies being prepared, see <see cref="Hold"/>), then closes gracefully.</summary>
-    public void Close()
-    {
-        bool now;
-        lock (_gate)
-        {
-            _closeRequested = true;
-            // Decided under the lock: from here on a send is refused, not accepted and then failed.
-            now = !SendsBusy && _holds == 0 && !_closeDecided;
-            if (now) _closeDecided = true;
-        }
-        if (now) CloseNow(graceful: true);
-    }
+    public void Close() => Carry(ConnectionLifetime.Request.Close);
 
     /// <summary>Closes gracefully, but at once after <paramref name="grace"/> if the peer does not take what is queued.</summary>
     public void Close(TimeSpan grace)
@@ -66,44 +55,53 @@ public sealed partial class TcpConnection
     /// Half-close: after what is queued, tells the peer that this side has finished sending (TCP FIN).
     /// Reading goes on until the peer closes its side too.
     /// </summary>
-    public void CloseSend()
-    {
-        bool now;
-        lock (_gate)
-        {
-            if (_sendShutdownRequested || _closeDecided) return;
-            _sendShutdownRequested = true;
-            now = !SendsBusy;
-            if (now) _sendClosed = true;
-        }
-        if (now) ShutdownSendNow();
-    }
+    public void CloseSend() => Carry(ConnectionLifetime.Request.CloseSend);
 
     /// <summary>Keeps a requested close waiting until <see cref="Release"/>: a reply to this connection is being prepared elsewhere.</summary>
     public void Hold()
     {
-        lock (_gate) _holds++;
+        lock (_gate) _lifetime.Hold();
     }
 
     public void Release()
     {
-        bool now;
+        ConnectionLifetime.Action action;
         Func<Task>? upgrade = null;
         lock (_gate)
         {
-            _holds--;
-            if (_holds == 0)
-            {
-                ApplyDeferredSwitch();
-                upgrade = TakeDeferredUpgrade();
-            }
-            now = _holds == 0 && _closeRequested && !SendsBusy && !_closeDecided;
-            if (now) _closeDecided = true;
+            action = _lifetime.Release(SendsBusy);
+            _turns.Released();
             // Closing now: no upgrade to start on a connection that is ending.
-            if (now) upgrade = null;
+            if (!_lifetime.IsHeld && action == ConnectionLifetime.Action.None) upgrade = TakeDeferredUpgrade();
         }
         if (upgrade is not null) _ = upgrade().ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
-        if (now) CloseNow(graceful: true);
+        CarryOut(action);
+    }
+
+    /// <summary>Decides <paramref name="request"/> under the lock, then does what it takes.</summary>
+    private void Carry(ConnectionLifetime.Request request)
+    {
+        ConnectionLifetime.Action action;
+        lock (_gate) action = _lifetime.Decide(request, SendsBusy);
+        CarryOut(action);
+    }
+
+    private void CarryOut(ConnectionLifetime.Action action)
+    {
+        switch (action)
+        {
+            case ConnectionLifetime.Action.ShutdownSend:
+                _transport.ShutdownSend();
+                // The peer had already finished: then the connection is done.
+                Carry(ConnectionLifetime.Request.SentFin);
+                break;
+            case ConnectionLifetime.Action.CloseGracefully:
+                CloseNow(graceful: true);
+                break;
+            case ConnectionLifetime.Action.Abort:
+                CloseNow(graceful: false);
+                break;
+        }
     }
 
     /// <summary>Why this side ended the connection by a rule (a broken JSON line, the idle limit), for whoever reports its end.</summary>
@@ -122,7 +120,7 @@ public sealed partial class TcpConnection
     {
         get
         {
-            lock (_gate) return _holds > 0 || SendsBusy || _unhandled > 0 || _untaken.Used > 0 || _readGate is not null;
+            lock (_gate) return _lifetime.IsHeld || SendsBusy || _turns.AnyUnhandled || _untaken.Used > 0 || _readGate is not null;
         }
     }
 
@@ -133,7 +131,7 @@ public sealed partial class TcpConnection
             $"Connection {this} was idle for {idle.TotalSeconds:0.###} s (nothing moved either way), and the server closed it.");
         lock (_gate)
         {
-            if (_endedWith is not null || _closeDecided) return;
+            if (_endedWith is not null || _lifetime.Current == ConnectionLifetime.Phase.Closed) return;
             _endedWith = error;
         }
         _server?.AddIdleClosed();
@@ -149,7 +147,7 @@ public sealed partial class TcpConnection
         bool first;
         lock (_gate)
         {
-            first = _endedWith is null && Volatile.Read(ref _closed) == 0;
+            first = _endedWith is null && !_lifetime.IsFinished;
             if (first) _endedWith = error;
         }
         if (first)
@@ -163,28 +161,20 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>Closes at once, dropping queued sends.</summary>
-    public void Abort() => CloseNow(graceful: false);
+    public void Abort() => Carry(ConnectionLifetime.Request.Abort);
 
     public void Dispose() => Close();
 
-    private void ShutdownSendNow()
-    {
-        _transport.ShutdownSend();
-        // The peer had already finished: the connection is done.
-        if (_peerClosed && !_ownedByServer) CloseNow(graceful: true);
-    }
-
     private void CloseNow(bool graceful)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        lock (_gate) _closeDecided = true;
+        if (!_lifetime.TryFinish()) return;
         if (graceful) _transport.Close();
         else _transport.Abort();
         var closed = new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(), $"Connection {this} was closed before the data was sent.");
         lock (_gate) _sends?.FailQueued(closed);
         _untaken.Cancel();
         _inbox?.Budget.Cancel();
-        EndTurns();
+        _turns.End();
         EndUpgrade();
         _server?.ConnectionClosed();
     }

@@ -27,6 +27,8 @@ public sealed partial class TcpConnection
     public Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
     {
         _ownedByServer = true;
+        // A server's reader decides when a connection whose peer has finished is done (once its replies are out).
+        _lifetime.CloseWhenBothEnded = false;
         return new ServerReceiveLoop(this, queue, cancellationToken).RunAsync();
     }
 
@@ -143,7 +145,11 @@ public sealed partial class TcpConnection
             _ => Errors.FromStream(failure, RemoteEndPoint.ToString(), "Receiving from"),
         };
         // Only a clean end is the peer's doing; otherwise the connection is being closed or aborted.
-        if (failure is null) _peerClosed = true;
+        ConnectionLifetime.Action bothEnded = ConnectionLifetime.Action.None;
+        if (failure is null)
+        {
+            lock (_gate) bothEnded = _lifetime.Decide(ConnectionLifetime.Request.PeerEnded, SendsBusy);
+        }
         if (error is not null)
         {
             // A failure stored by a send or a reader was counted where it happened.
@@ -152,10 +158,10 @@ public sealed partial class TcpConnection
             else if (!ReferenceEquals(error, _failure) && !ReferenceEquals(error, EndedWith)) _server?.AddError();
             Abort();
         }
-        else if (_sendClosed && !_ownedByServer)
+        else
         {
             // Both sides have finished sending: nothing is left to do on this connection but read what is queued.
-            CloseNow(graceful: true);
+            CarryOut(bothEnded);
         }
         return error;
     }
@@ -184,7 +190,7 @@ public sealed partial class TcpConnection
     /// <summary>The receive loop holds <paramref name="bytes"/> of buffer for a message not yet complete (0: none).</summary>
     internal void HoldUnfinished(int bytes)
     {
-        if (Volatile.Read(ref _closed) != 0) bytes = 0;
+        if (_lifetime.IsFinished) bytes = 0;
         long before = Interlocked.Exchange(ref _unfinished, bytes);
         // Only the receive loop calls this, holding no lock: it may wait for a trim of the server's buffers.
         Buffers?.Change(bytes - before, mayWait: true);
@@ -221,7 +227,7 @@ public sealed partial class TcpConnection
 
         protected override CancellationToken Stopping => _stopping;
 
-        protected override Task TurnAsync() => Connection.HandledAsync();
+        protected override Task TurnAsync() => Connection._turns.TurnAsync();
 
         // A TLS client on a plain-text server would have its ClientHello cut into "lines" and answered in
         // clear text; it is told apart by its record header and refused. Binary framings may start with any byte.
@@ -239,7 +245,7 @@ public sealed partial class TcpConnection
         {
             TcpMessage message = Connection.NewReceived(payload);
             Connection._untaken.Add(message.Length);
-            Connection.AwaitHandling();
+            Connection._turns.Handing();
             return _queue.EnqueueAsync(ServerEvent.ForMessage(message), _stopping);
         }
 

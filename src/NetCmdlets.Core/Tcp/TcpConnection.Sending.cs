@@ -136,9 +136,9 @@ public sealed partial class TcpConnection
         lock (_gate)
         {
             // While a reply is being prepared (Hold), a requested close waits for it.
-            if (_closeDecided || Volatile.Read(ref _closed) != 0 || _sendShutdownRequested || (_closeRequested && _holds == 0))
+            if (!_lifetime.TakesSends)
                 throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(),
-                    _sendShutdownRequested && Volatile.Read(ref _closed) == 0 ? $"Connection {this} has finished sending (half-closed)." : $"Connection {this} is closed.");
+                    _lifetime.RefusedAsHalfClosed ? $"Connection {this} has finished sending (half-closed)." : $"Connection {this} is closed.");
             _sends ??= new SendQueue(_gate, _transport.Stream, RemoteEndPoint.ToString(), DefaultSendBudget, OnSent, OnSendFailed, OnSendsIdle) { Budget = { Shared = Buffers } };
             start = _sends.Add(pending);
         }
@@ -156,25 +156,13 @@ public sealed partial class TcpConnection
     private void OnSendFailed(NetException error)
     {
         // Closed or aborted on this side while a write was under way: that is the close, not a failure.
-        if (Volatile.Read(ref _closed) != 0) return;
+        if (_lifetime.IsFinished) return;
         _failure = error;
         _server?.AddError();
         Abort();
     }
 
-    private void OnSendsIdle()
-    {
-        bool close, shutdown;
-        lock (_gate)
-        {
-            close = _closeRequested && _holds == 0 && !SendsBusy && !_closeDecided;
-            if (close) _closeDecided = true;
-            shutdown = !close && _sendShutdownRequested && !SendsBusy && !_sendClosed;
-            if (shutdown) _sendClosed = true;
-        }
-        if (close) CloseNow(graceful: true);
-        else if (shutdown) ShutdownSendNow();
-    }
+    private void OnSendsIdle() => Carry(ConnectionLifetime.Request.SendsIdle);
 
     private static async Task WaitAsync(Task task, CancellationToken cancellationToken)
     {

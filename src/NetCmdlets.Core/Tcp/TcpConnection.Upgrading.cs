@@ -34,7 +34,7 @@ public sealed partial class TcpConnection
         {
             OpenGate();
             // The go-ahead the handler is making must go out in clear first: the upgrade waits for it (Release).
-            if (_holds > 0)
+            if (_lifetime.IsHeld)
             {
                 _pendingServerTls = options;
                 return;
@@ -108,7 +108,7 @@ public sealed partial class TcpConnection
             TlsTransport secured = await handshake(plain).ConfigureAwait(false);
             lock (_gate)
             {
-                if (Volatile.Read(ref _closed) != 0)
+                if (_lifetime.IsFinished)
                 {
                     secured.Abort();
                     return;
@@ -125,7 +125,7 @@ public sealed partial class TcpConnection
             lock (_gate)
             {
                 // Closed meanwhile (the idle limit, a stop): that is why it failed, and it was counted then.
-                first = _endedWith is null && Volatile.Read(ref _closed) == 0;
+                first = _endedWith is null && !_lifetime.IsFinished;
                 _endedWith ??= error;
             }
             if (first) _server?.AddTlsFailure();

@@ -52,29 +52,24 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     // Replaced once, by an upgrade to TLS (TcpConnection.Upgrading.cs).
     private volatile ConnectionTransport _transport;
     private readonly ServerStatistics? _server;
-    private readonly object _gate = new();
+    // Every close, half-close and abort is decided there; its lock is the connection's lock.
+    private readonly ConnectionLifetime _lifetime = new();
+    private readonly object _gate;
     private readonly ByteBudget _untaken;
     // Made on the first send: an idle connection that never sends holds no send queue.
     private SendQueue? _sends;
     private ClientInbox? _inbox;
     private bool _ownedByServer;
-    private bool _closeRequested;
-    private bool _closeDecided;
-    private bool _sendShutdownRequested;
-    private int _holds;
     private NetException? _failure;
-    private int _closed;
-    private volatile bool _sendClosed;
-    private volatile bool _peerClosed;
 
     public TcpConnection(ConnectionTransport transport, TcpConnectionRole role, MessageFraming framing, Encoding encoding, ServerStatistics? server = null)
     {
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        _gate = _lifetime.Gate;
         _server = server;
         Id = Interlocked.Increment(ref s_lastId);
         Role = role;
-        _framing = framing ?? throw new ArgumentNullException(nameof(framing));
-        Framer = new SwitchableFramer(framing);
+        _turns = new FramingTurns(framing, _lifetime);
         Encoding = encoding ?? throw new ArgumentNullException(nameof(encoding));
         RemoteEndPoint = transport.RemoteEndPoint;
         LocalEndPoint = transport.LocalEndPoint;
@@ -94,18 +89,20 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     public DateTime ConnectedAt { get; }
 
     public TcpConnectionState State =>
-        Volatile.Read(ref _closed) != 0 ? TcpConnectionState.Closed
-        : _sendClosed ? TcpConnectionState.SendClosed
-        : _peerClosed ? TcpConnectionState.PeerClosed
+        _lifetime.IsFinished ? TcpConnectionState.Closed
+        : _lifetime.Current == ConnectionLifetime.Phase.SendClosed ? TcpConnectionState.SendClosed
+        : _lifetime.PeerEnded ? TcpConnectionState.PeerClosed
         : TcpConnectionState.Open;
 
     /// <summary>How messages are cut and wrapped on this connection (see <see cref="SwitchFraming"/>).</summary>
-    public MessageFraming Framing => _framing;
+    public MessageFraming Framing => _turns.Framing;
 
     public Encoding Encoding { get; }
 
     /// <summary>This connection's own framer (framers keep per-connection state), which a switch of framing replaces.</summary>
-    internal SwitchableFramer Framer { get; }
+    internal SwitchableFramer Framer => _turns.Framer;
+
+    private readonly FramingTurns _turns;
 
     /// <summary>The name this side connected to, for checking a certificate on a later upgrade to TLS; null for accepted connections.</summary>
     internal string? ConnectedHost { get; set; }

@@ -106,6 +106,9 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
     {
         foreach (TcpConnection connection in Connection)
         {
+            // Said, not guessed: a server that frames ahead may have cut what follows already.
+            if (!connection.SwitchIsExact)
+                WriteWarning($"Connection {connection} belongs to a server that frames ahead of its handler (parallel handlers without -FrameInTurn, or no handler): messages it has cut already keep the old framing. Start the server with -FrameInTurn to switch exactly from the next byte.");
             if (StartTls)
             {
                 if (Upgrade(connection) && PassThru) WriteObject(connection);
