@@ -45,6 +45,24 @@ while True:
 print(data.hex())
 '@
 
+    # Starts a server in a background runspace, sends it one request (hex) from a Python client, and
+    # returns the hex of everything the server sent back before it closed.
+    function Get-ReplyHex {
+        param([scriptblock] $Server, [hashtable] $Parameters = @{}, [string] $Request)
+        $bg = Start-BackgroundCommand $Server -Parameters $Parameters
+        $asker = $null
+        try {
+            $port = (Wait-Listening $bg).Port
+            $asker = Start-PythonPeer $script:Asker -Arguments $port, $Request
+            Wait-PythonPeer $asker
+            $null = Wait-BackgroundCommand $bg
+        }
+        finally {
+            Stop-PythonPeer $asker
+            $null = Stop-BackgroundCommand $bg
+        }
+    }
+
     function Send-ToSink {
         param([hashtable] $Framing, [switch] $Raw, [switch] $Piped)
         $sink = Start-PythonPeer $script:Sink
@@ -69,21 +87,11 @@ Describe 'Bytes under every framing' {
     }
 
     It 'a handler''s byte array reply is one <Name> message' -ForEach $Framings {
-        $bg = Start-BackgroundCommand {
+        $server = {
             param($Framing)
             Start-TcpServer -Port 0 -Count 1 @Framing -Handler { , [byte[]](0xDE, 0xAD, 0xBE, 0xEF) }
-        } -Parameters @{ Framing = $Framing }
-        $asker = $null
-        try {
-            $port = (Wait-Listening $bg).Port
-            $asker = Start-PythonPeer $script:Asker -Arguments $port, $Request
-            Wait-PythonPeer $asker | Should -Be $Wire
-            $null = Wait-BackgroundCommand $bg
         }
-        finally {
-            Stop-PythonPeer $asker
-            Stop-BackgroundCommand $bg
-        }
+        Get-ReplyHex -Server $server -Parameters @{ Framing = $Framing } -Request $Request | Should -Be $Wire
     }
 
     It '-Raw sends the bytes exactly as they are, whatever the framing' {
@@ -106,41 +114,19 @@ Describe 'Bytes under every framing' {
     }
 
     It 'a handler sends bytes unframed with [NetCmdlets.Core.Messages.Outgoing]::Raw, framed text around them' {
-        $bg = Start-BackgroundCommand {
+        $server = {
             Start-TcpServer -Port 0 -Count 1 -LineEnding CRLF -Handler {
                 'head'
                 [NetCmdlets.Core.Messages.Outgoing]::Raw([byte[]](0xCA, 0xFE))
                 'tail'
             }
         }
-        $asker = $null
-        try {
-            $port = (Wait-Listening $bg).Port
-            $asker = Start-PythonPeer $script:Asker -Arguments $port, '68690a'
-            # head CR LF, CA FE as they are, tail CR LF.
-            Wait-PythonPeer $asker | Should -Be '686561640d0acafe7461696c0d0a'
-            $null = Wait-BackgroundCommand $bg
-        }
-        finally {
-            Stop-PythonPeer $asker
-            Stop-BackgroundCommand $bg
-        }
+        # head CR LF, CA FE as they are, tail CR LF.
+        Get-ReplyHex -Server $server -Request '68690a' | Should -Be '686561640d0acafe7461696c0d0a'
     }
 
     It 'with -ThrottleLimit 2 a handler''s byte array is framed as well' {
-        $bg = Start-BackgroundCommand {
-            Start-TcpServer -Port 0 -Count 1 -ThrottleLimit 2 -Framing LengthPrefixed -Handler { , [byte[]](7, 8) }
-        }
-        $asker = $null
-        try {
-            $port = (Wait-Listening $bg).Port
-            $asker = Start-PythonPeer $script:Asker -Arguments $port, '000000016a'
-            Wait-PythonPeer $asker | Should -Be '000000020708'
-            $null = Wait-BackgroundCommand $bg
-        }
-        finally {
-            Stop-PythonPeer $asker
-            Stop-BackgroundCommand $bg
-        }
+        $server = { Start-TcpServer -Port 0 -Count 1 -ThrottleLimit 2 -Framing LengthPrefixed -Handler { , [byte[]](7, 8) } }
+        Get-ReplyHex -Server $server -Request '000000016a' | Should -Be '000000020708'
     }
 }

@@ -8,7 +8,7 @@ namespace NetCmdlets.Core;
 /// left". The count and the signal change under one lock: a finish that brings the count to zero must
 /// not set "idle" after a new start has already counted one (a wait would return with work in flight).
 /// </summary>
-public sealed class InFlightCounter : IDisposable
+internal sealed class InFlightCounter : IDisposable
 {
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _idle = new(true);

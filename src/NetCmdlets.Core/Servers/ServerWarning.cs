@@ -1,7 +1,7 @@
 namespace NetCmdlets.Core;
 
 /// <summary>Something a server's consumer should show as a warning: a limit reached, a client refused.</summary>
-public sealed class ServerWarning
+internal sealed class ServerWarning
 {
     public ServerWarning(string message) => Message = message;
 

@@ -72,7 +72,7 @@ public sealed partial class TcpConnection
             action = _lifetime.Release(SendsBusy);
             _turns.Released();
             // Closing now: no upgrade to start on a connection that is ending.
-            if (!_lifetime.IsHeld && action == ConnectionLifetime.Action.None) upgrade = TakeDeferredUpgrade();
+            if (!_lifetime.IsHeld && action == ConnectionLifetime.Action.None) upgrade = _upgrade.TakeDeferred();
         }
         if (upgrade is not null) _ = upgrade().ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         CarryOut(action);
@@ -120,7 +120,7 @@ public sealed partial class TcpConnection
     {
         get
         {
-            lock (_gate) return _lifetime.IsHeld || SendsBusy || _turns.AnyUnhandled || _untaken.Used > 0 || _readGate is not null;
+            lock (_gate) return _lifetime.IsHeld || SendsBusy || _turns.AnyUnhandled || _untaken.Used > 0 || _upgrade.Pending;
         }
     }
 
@@ -175,7 +175,7 @@ public sealed partial class TcpConnection
         _untaken.Cancel();
         _inbox?.Budget.Cancel();
         _turns.End();
-        EndUpgrade();
+        _upgrade.End();
         _server?.ConnectionClosed();
     }
 }

@@ -49,7 +49,7 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
 
     private static int s_lastId;
 
-    // Replaced once, by an upgrade to TLS (TcpConnection.Upgrading.cs).
+    // Replaced once, by an upgrade to TLS (TlsUpgrade).
     private volatile ConnectionTransport _transport;
     private readonly ServerStatistics? _server;
     // Every close, half-close and abort is decided there; its lock is the connection's lock.
@@ -70,6 +70,7 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
         Id = Interlocked.Increment(ref s_lastId);
         Role = role;
         _turns = new FramingTurns(framing, _lifetime);
+        _upgrade = new TlsUpgrade(this, _lifetime);
         Encoding = encoding ?? throw new ArgumentNullException(nameof(encoding));
         RemoteEndPoint = transport.RemoteEndPoint;
         LocalEndPoint = transport.LocalEndPoint;
@@ -103,6 +104,7 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     internal SwitchableFramer Framer => _turns.Framer;
 
     private readonly FramingTurns _turns;
+    private readonly TlsUpgrade _upgrade;
 
     /// <summary>The name this side connected to, for checking a certificate on a later upgrade to TLS; null for accepted connections.</summary>
     internal string? ConnectedHost { get; set; }

@@ -50,13 +50,7 @@ public class TlsServerHandshakeTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
-    private static X509Certificate2 MakeCertificate()
-    {
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
-    }
+    private static X509Certificate2 MakeCertificate() => TestCertificates.SelfSigned();
 
     [Fact]
     public async Task AClientThatNeverShakesHands_IsDroppedAtTheTimeout_AndReported()
@@ -86,12 +80,19 @@ public class TlsHandshakeCrowdTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
-    private static X509Certificate2 MakeCertificate()
+    private static X509Certificate2 MakeCertificate() => TestCertificates.SelfSigned();
+
+    /// <summary>Clients that connect and never send a byte.</summary>
+    private static async Task<List<Socket>> ConnectSilentAsync(IPEndPoint server, int count)
     {
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
+        var silent = new List<Socket>();
+        for (int i = 0; i < count; i++)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            silent.Add(socket);
+            await socket.ConnectAsync(server);
+        }
+        return silent;
     }
 
     private static async Task<bool> EndedByServerAsync(Socket socket)
@@ -123,15 +124,9 @@ public class TlsHandshakeCrowdTests
         var options = new ConnectionOptions { ServerTls = new TlsServerOptions(MakeCertificate()) { HandshakeTimeout = TimeSpan.FromMinutes(5) } };
         using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options, maxHandshakes: 4);
         server.Start();
-        var silent = new List<Socket>();
+        List<Socket> silent = await ConnectSilentAsync(server.LocalEndPoint, 4);
         try
         {
-            for (int i = 0; i < 4; i++)
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                silent.Add(socket);
-                await socket.ConnectAsync(server.LocalEndPoint);
-            }
             using var good = new TcpClient();
             await good.ConnectAsync(server.LocalEndPoint.Address, server.LocalEndPoint.Port);
             using var ssl = new System.Net.Security.SslStream(good.GetStream(), false, (_, _, _, _) => true);
@@ -159,20 +154,26 @@ public class TlsHandshakeCrowdTests
         var options = new ConnectionOptions { ServerTls = new TlsServerOptions(MakeCertificate()) { HandshakeTimeout = TimeSpan.FromSeconds(1) } };
         using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options, maxHandshakes: 3);
         server.Start();
-        var silent = new List<Socket>();
+        List<Socket> silent = await ConnectSilentAsync(server.LocalEndPoint, 8);
         try
         {
-            for (int i = 0; i < 8; i++)
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                silent.Add(socket);
-                await socket.ConnectAsync(server.LocalEndPoint);
-            }
             foreach (Socket socket in silent) Assert.True(await EndedByServerAsync(socket));
         }
         finally
         {
             foreach (Socket socket in silent) socket.Dispose();
         }
+    }
+}
+
+/// <summary>A self-signed certificate for localhost, with its private key, for servers under test.</summary>
+internal static class TestCertificates
+{
+    public static X509Certificate2 SelfSigned()
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), null);
     }
 }
