@@ -9,8 +9,9 @@ connection on the thread pool) and the blocking client (BlockingEchoClient: a th
 blocking in send and receive, as Python `socket` clients do). Against Start-TcpServer -Handler { $_.Text }
 in the foreground of a child pwsh, the same with -Framing LengthPrefixed and Json, with -AsJob and
 with -ThrottleLimit 2, a raw .NET async echo server with the runtime's defaults, the tuned raw .NET
-server (the ceiling: inline socket completions), Python asyncio and ncat (each where installed), and
-the server's CPU time per round trip. Ratios are to the tuned raw .NET server and to Python asyncio.
+server (inline socket completions), Python asyncio and ncat (each where installed), and the server's
+CPU time per round trip. Ratios are to the best raw .NET server of the run (the faster of the tuned
+and the plain one: inline completions win at 50 connections and lose at one) and to Python asyncio.
 #>
 
 function Test-Listening {
@@ -89,11 +90,11 @@ $echoRuns = @(
 )
 
 # The project's targets for the module's rows, each the least ratio to the row named, per server and
-# connections (0: any). CPU per round trip is a ceiling instead: at most this multiple of the tuned server's.
+# connections (0: any). CPU per round trip is a ceiling instead: at most this multiple of the leaner raw server's.
 $echoTargets = @{
     'Start-TcpServer -Handler' = @{
-        50 = [ordered]@{ 'Python asyncio' = 1.0; 'tuned raw .NET' = 0.9 }
-        1 = [ordered]@{ 'tuned raw .NET' = 0.9 }
+        50 = [ordered]@{ 'Python asyncio' = 1.0; 'best raw .NET' = 0.9 }
+        1 = [ordered]@{ 'best raw .NET' = 0.9 }
     }
     'Start-TcpServer -Handler -Framing LengthPrefixed' = @{ 0 = [ordered]@{ 'line echo' = 0.9 } }
     'Start-TcpServer -Handler -Framing Json' = @{ 0 = [ordered]@{ 'line echo' = 0.8 } }
@@ -171,12 +172,15 @@ function Measure-Echo {
         $ofRun = @($measured | Where-Object Run -EQ $run)
         $byServer = @{}
         foreach ($entry in $ofRun) { $byServer[$entry.Server] = $entry }
-        $tuned = $byServer['tuned raw .NET (inline completions)']
+        # The ceiling is the better of the two raw servers in this run: the faster for rates, the leaner for CPU.
+        $raws = @($byServer['tuned raw .NET (inline completions)'], $byServer['raw .NET async sockets'] | Where-Object { $_ })
+        $best = $raws | Sort-Object Rate -Descending | Select-Object -First 1
+        $leanest = $raws | Where-Object Cpu | Sort-Object Cpu | Select-Object -First 1
         $python = $byServer['Python asyncio']
         $line = $byServer['Start-TcpServer -Handler']
         foreach ($entry in $ofRun) {
             $ratios = [ordered]@{
-                'tuned raw .NET' = Get-Ratio $entry.Rate $(if ($tuned) { $tuned.Rate })
+                'best raw .NET' = Get-Ratio $entry.Rate $(if ($best) { $best.Rate })
                 'Python asyncio' = Get-Ratio $entry.Rate $(if ($python) { $python.Rate })
             }
             $targetsByConnections = $echoTargets[$entry.Server]
@@ -204,16 +208,16 @@ function Measure-Echo {
         }
         # Server CPU per round trip of Start-TcpServer -Handler under 50 connections: lower is better, so the target is a ceiling.
         if ($run.Connections -eq 50 -and $line) {
-            $ratio = Get-Ratio $line.Cpu $(if ($tuned) { $tuned.Cpu })
+            $ratio = Get-Ratio $line.Cpu $(if ($leanest) { $leanest.Cpu })
             [pscustomobject]@{
                 Scenario = "echo 64 B, 50 conn, $($run.Client) client"
                 Server = $line.Server
                 Figure = $line.Cpu
                 Unit = 'us server CPU/rt'
-                Ratios = [ordered]@{ 'tuned raw .NET' = $ratio }
-                Target = '<= {0:N2}x tuned raw .NET' -f $echoCpuTarget
+                Ratios = [ordered]@{ 'leanest raw .NET' = $ratio }
+                Target = '<= {0:N2}x leanest raw .NET' -f $echoCpuTarget
                 Met = $null -ne $ratio -and $ratio -le $echoCpuTarget
-                Notes = 'user + system CPU of the server process over the run, per round trip'
+                Notes = "user + system CPU of the server process over the run, per round trip; the leaner raw server: $(if ($leanest) { $leanest.Server })"
             }
         }
     }
