@@ -39,8 +39,13 @@ public sealed class NetServerJobSourceAdapter : JobSourceAdapter
     public override IList<Job2> GetJobsByCommand(string command, bool recurse) =>
         s_jobs.Values.Where(j => string.Equals(j.Command, command, StringComparison.OrdinalIgnoreCase)).ToList();
 
+    /// <remarks>
+    /// A job removed a moment ago is still found here (only here): Receive-Job -AutoRemoveJob -Wait can ask
+    /// the job manager to remove the same job twice, once as it ends and once when the command ends, and
+    /// the job manager reports a job it cannot find as an error of the user's command.
+    /// </remarks>
     public override Job2? GetJobByInstanceId(Guid instanceId, bool recurse) =>
-        s_jobs.TryGetValue(instanceId, out Job2? job) ? job : null;
+        s_jobs.TryGetValue(instanceId, out Job2? job) ? job : RecentlyRemoved(instanceId);
 
     public override Job2? GetJobBySessionId(int id, bool recurse) => s_jobs.Values.FirstOrDefault(j => j.Id == id);
 
@@ -52,6 +57,20 @@ public sealed class NetServerJobSourceAdapter : JobSourceAdapter
 
     public override void RemoveJob(Job2 job)
     {
-        if (s_jobs.TryRemove(job.InstanceId, out Job2? removed)) removed.StopJob();
+        if (!s_jobs.TryRemove(job.InstanceId, out Job2? removed)) return;
+        lock (s_removed)
+        {
+            s_removed.Enqueue(removed);
+            // A few are enough: a second removal comes within the same Receive-Job.
+            if (s_removed.Count > 64) s_removed.Dequeue();
+        }
+        removed.StopJob();
+    }
+
+    private static readonly Queue<Job2> s_removed = new();
+
+    private static Job2? RecentlyRemoved(Guid instanceId)
+    {
+        lock (s_removed) return s_removed.FirstOrDefault(j => j.InstanceId == instanceId);
     }
 }
