@@ -181,6 +181,7 @@ public sealed class UdpServer : NetServer
         var backoff = new RetryBackoff();
         var bound = new NetEndPoint(LocalEndPoint);
         NetEndPoint local = bound;
+        NetEndPoint? remote = null;
         // Bound to every address, a socket tells a group's datagram, a broadcast and a unicast apart only by
         // the address each was sent to, which costs a slower receive (about a third fewer datagrams a second
         // in the benchmark); bound to one address, that address is the answer.
@@ -204,7 +205,12 @@ public sealed class UdpServer : NetServer
                 }
                 else
                 {
+#if NET8_0_OR_GREATER
+                    // The ValueTask overload: a datagram already waiting is taken without a Task per receive.
+                    SocketReceiveFromResult plain = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, any).ConfigureAwait(false);
+#else
                     SocketReceiveFromResult plain = await socket.ReceiveFromAsync(new ArraySegment<byte>(buffer), SocketFlags.None, any).ConfigureAwait(false);
+#endif
                     (received, from) = (plain.ReceivedBytes, plain.RemoteEndPoint);
                 }
                 backoff.Succeeded();
@@ -226,7 +232,8 @@ public sealed class UdpServer : NetServer
             Statistics.AddReceivedBytes(data.Length);
             Statistics.AddReceivedMessage();
             local = LocalFor(destination, bound, local);
-            var datagram = new UdpDatagram(data, _encoding, new NetEndPoint(EndPoints.Normalize(from)), local, MessageDirection.Received)
+            remote = RemoteFor(from, remote);
+            var datagram = new UdpDatagram(data, _encoding, remote!, local, MessageDirection.Received)
             {
                 Server = this,
             };
@@ -242,6 +249,14 @@ public sealed class UdpServer : NetServer
     {
         if (serverEvent.Message is UdpDatagram datagram) Interlocked.Add(ref _queuedBytes, -datagram.Length);
         return base.OnTaken(serverEvent);
+    }
+
+    /// <summary>The sender, as datagrams carry it: the last one's again while the same sender goes on (a burst, a stream).</summary>
+    private static NetEndPoint RemoteFor(EndPoint from, NetEndPoint? last)
+    {
+        IPEndPoint sender = EndPoints.Normalize(from);
+        if (last is not null && last.Port == sender.Port && last.ToIPEndPoint().Address.Equals(sender.Address)) return last;
+        return new NetEndPoint(sender);
     }
 
     /// <summary>The endpoint a datagram was sent to: the bound one, unless the system said which address it reached.</summary>
