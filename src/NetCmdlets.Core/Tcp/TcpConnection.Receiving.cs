@@ -210,63 +210,9 @@ public sealed partial class TcpConnection
         _server?.AddReceivedBytes(bytes);
     }
 
-    /// <summary>A server's connection: messages framed here go to the server's queue.</summary>
-    private sealed class ServerReceiveLoop : ReceiveLoop
-    {
-        private readonly BoundedQueue<ServerEvent> _queue;
-        private readonly CancellationToken _stopping;
+    /// <summary>What the peer sent and the consumer has not taken; a server's receive loop waits while it is past its limit.</summary>
+    internal ByteBudget Untaken => _untaken;
 
-        public ServerReceiveLoop(TcpConnection connection, BoundedQueue<ServerEvent> queue, CancellationToken stopping)
-            : base(connection, connection.Framer)
-        {
-            _queue = queue;
-            _stopping = stopping;
-        }
-
-        protected override ByteBudget Untaken => Connection._untaken;
-
-        protected override CancellationToken Stopping => _stopping;
-
-        protected override Task TurnAsync() => Connection._turns.TurnAsync();
-
-        // A TLS client on a plain-text server would have its ClientHello cut into "lines" and answered in
-        // clear text; it is told apart by its record header and refused. Binary framings may start with any byte.
-        protected override bool CheckFirstBytes(ArraySegment<byte> first)
-        {
-            if (Connection.Transport is TlsTransport || Connection.Framing.Name is not ("Line" or "Json" or "Delimiter")) return true;
-            bool? hello = Tls.TlsRecords.StartsClientHello(first);
-            if (hello == true)
-                throw new Tls.TlsException(Tls.TlsFailure.PlainTextPort,
-                    $"{Connection.RemoteEndPoint} started a TLS handshake, but this server speaks plain text (give Start-TcpServer -Certificate for TLS).");
-            return hello is not null;
-        }
-
-        protected override Task DeliverAsync(ArraySegment<byte> payload)
-        {
-            TcpMessage message = Connection.NewReceived(payload);
-            Connection._untaken.Add(message.Length);
-            Connection._turns.Handing();
-            return _queue.EnqueueAsync(ServerEvent.ForMessage(message), _stopping);
-        }
-
-        protected override void Ended(NetException? error) => _queue.EnqueueControl(ServerEvent.Closed(Connection, error));
-    }
-
-    /// <summary>A connection read on its own: raw chunks go to its inbox, framed when they are read.</summary>
-    private sealed class InboxReceiveLoop : ReceiveLoop
-    {
-        private readonly ClientInbox _inbox;
-
-        public InboxReceiveLoop(TcpConnection connection, ClientInbox inbox)
-            : base(connection, RawFramer.Shared)
-        {
-            _inbox = inbox;
-        }
-
-        protected override ByteBudget Untaken => _inbox.Budget;
-
-        protected override Task DeliverAsync(ArraySegment<byte> payload) => _inbox.AddAsync(payload);
-
-        protected override void Ended(NetException? error) => _inbox.End(error);
-    }
+    /// <summary>The framing and its turns with the consumer.</summary>
+    internal FramingTurns Turns => _turns;
 }
