@@ -69,8 +69,12 @@ internal sealed class ConnectionLifetime
     /// <summary>The connection's lock: its close decisions and its send queue's state change together.</summary>
     public object Gate { get; } = new();
 
-    /// <summary>Both sides having finished sending closes the connection (a connection read on its own); a server's reader decides that itself.</summary>
-    public bool CloseWhenBothEnded { get; set; } = true;
+    /// <summary>
+    /// A server reads the connection (its receive loop delivers to the server's queue). Then the server
+    /// decides when a connection whose peer has finished is done (once its replies are out); a connection
+    /// read on its own closes when both sides have finished sending.
+    /// </summary>
+    public bool ReadByServer { get; set; }
 
     /// <summary>Read under the lock.</summary>
     public Phase Current => _phase;
@@ -165,7 +169,7 @@ internal sealed class ConnectionLifetime
 
     private Action CloseIfBothEnded()
     {
-        if (!CloseWhenBothEnded || _phase == Phase.Closed) return Action.None;
+        if (ReadByServer || _phase == Phase.Closed) return Action.None;
         _phase = Phase.Closed;
         return Action.CloseGracefully;
     }

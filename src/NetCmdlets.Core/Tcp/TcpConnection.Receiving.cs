@@ -26,9 +26,7 @@ public sealed partial class TcpConnection
     /// </remarks>
     public Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
     {
-        _ownedByServer = true;
-        // A server's reader decides when a connection whose peer has finished is done (once its replies are out).
-        _lifetime.CloseWhenBothEnded = false;
+        _lifetime.ReadByServer = true;
         return new ServerReceiveLoop(this, queue, cancellationToken).RunAsync();
     }
 
@@ -45,7 +43,7 @@ public sealed partial class TcpConnection
         ClientInbox inbox;
         lock (_gate)
         {
-            if (_ownedByServer)
+            if (_lifetime.ReadByServer)
                 throw new InvalidOperationException($"Connection {this} belongs to a server; its messages arrive through the server, not through Receive.");
             if (_inbox is not null) return;
             // The loop delivers raw chunks: the inbox frames them when they are read, so they can be read as bytes too.
@@ -173,7 +171,7 @@ public sealed partial class TcpConnection
         SendQueue? sendQueue = _sends;
         // A server stops reading a peer that does not take its replies; a connection read on its own
         // must go on reading while its own sends wait, or a peer that echoes would deadlock with it.
-        if (sendQueue is null || !_ownedByServer) return taken;
+        if (sendQueue is null || !_lifetime.ReadByServer) return taken;
         Task sends = sendQueue.Budget.WaitForRoomAsync();
         if (sends.IsCompleted) return taken;
         return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
@@ -190,10 +188,13 @@ public sealed partial class TcpConnection
     /// <summary>The receive loop holds <paramref name="bytes"/> of buffer for a message not yet complete (0: none).</summary>
     internal void HoldUnfinished(int bytes)
     {
+        // Called before every read: nothing to count without a budget, or when nothing changed.
+        ServerBufferBudget? budget = Buffers;
+        if (budget is null || (bytes == 0 && Interlocked.Read(ref _unfinished) == 0)) return;
         if (_lifetime.IsFinished) bytes = 0;
         long before = Interlocked.Exchange(ref _unfinished, bytes);
         // Only the receive loop calls this, holding no lock: it may wait for a trim of the server's buffers.
-        Buffers?.Change(bytes - before, mayWait: true);
+        budget.Change(bytes - before, mayWait: true);
     }
 
     internal TcpMessage NewReceived(ArraySegment<byte> payload)

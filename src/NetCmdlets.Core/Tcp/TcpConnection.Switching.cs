@@ -31,7 +31,7 @@ public sealed partial class TcpConnection
     /// server cuts each message only after the one before was handled. A server that frames ahead (no
     /// handler, or parallel handlers without -FrameInTurn) may have cut the next messages already.
     /// </summary>
-    public bool SwitchIsExact => !_ownedByServer || FramesInTurn;
+    public bool SwitchIsExact => !_lifetime.ReadByServer || FramesInTurn;
 
     /// <summary>Set by a server before it starts the connection: its next message is cut only once the last was handled (see <see cref="FramingTurns"/>).</summary>
     internal bool FramesInTurn

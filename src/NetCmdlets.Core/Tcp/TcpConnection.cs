@@ -59,7 +59,6 @@ public sealed partial class TcpConnection : TrafficCounters, IDisposable
     // Made on the first send: an idle connection that never sends holds no send queue.
     private SendQueue? _sends;
     private ClientInbox? _inbox;
-    private bool _ownedByServer;
     private NetException? _failure;
 
     public TcpConnection(ConnectionTransport transport, TcpConnectionRole role, MessageFraming framing, Encoding encoding, ServerStatistics? server = null)
