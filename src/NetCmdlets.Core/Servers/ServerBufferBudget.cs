@@ -11,10 +11,10 @@ namespace NetCmdlets.Core;
 /// </summary>
 /// <remarks>
 /// Going over calls <c>overLimit</c> (the server closes the connections that hold the most), on the thread
-/// that went over. A receive loop, which holds no lock, waits for a trim under way and then trims itself if
-/// still over, so no loop reads on while the server is over; a send, made under its connection's lock,
-/// never waits: it trims only when nobody else does. Messages that are whole and wait for the consumer are bounded by the
-/// server's queue instead, where a slow consumer pauses reading rather than closing anyone.
+/// that went over. Receive loops, which hold no lock, grow under the trimming lock, so no loop reads on
+/// while the server is over; a send, made under its connection's lock, never waits: it trims only when
+/// nobody else does. Messages that are whole and wait for the consumer are
+/// bounded by the server's queue instead, where a slow consumer pauses reading rather than closing anyone.
 /// </remarks>
 internal sealed class ServerBufferBudget
 {
@@ -40,19 +40,28 @@ internal sealed class ServerBufferBudget
 
     public bool IsOver => Used > Limit;
 
-    /// <param name="mayWait">The caller holds no lock: it may wait for a trim under way.</param>
+    /// <param name="mayWait">The caller holds no lock (a receive loop): it grows under the trimming lock.</param>
     public void Change(long delta, bool mayWait = false)
     {
         if (delta == 0) return;
-        long now = Interlocked.Add(ref _used, delta);
-        if (delta < 0) return;
-        long peak;
-        while (now > (peak = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
+        if (delta < 0)
         {
+            Interlocked.Add(ref _used, delta);
+            return;
         }
-        if (now <= Limit) return;
-        if (mayWait) Monitor.Enter(_trimming);
-        else if (!Monitor.TryEnter(_trimming)) return;
+        if (mayWait)
+        {
+            // Receive loops grow one at a time, and the one that goes over trims before any grows again:
+            // what they hold passes the limit by one growth at most.
+            lock (_trimming)
+            {
+                Grow(delta);
+                if (IsOver) _overLimit();
+            }
+            return;
+        }
+        Grow(delta);
+        if (!IsOver || !Monitor.TryEnter(_trimming)) return;
         try
         {
             if (IsOver) _overLimit();
@@ -60,6 +69,15 @@ internal sealed class ServerBufferBudget
         finally
         {
             Monitor.Exit(_trimming);
+        }
+    }
+
+    private void Grow(long delta)
+    {
+        long now = Interlocked.Add(ref _used, delta);
+        long peak;
+        while (now > (peak = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
+        {
         }
     }
 }
