@@ -154,7 +154,7 @@ internal abstract class ReceiveLoop
             if (buffer is not null) BufferPool.Return(buffer);
             Connection.HoldUnfinished(0);
         }
-        Ended(Connection.ReceiveEnded(failure, Stopping));
+        Connection.ReceiveEnded(failure, Stopping, Ended);
     }
 
 #if NET8_0_OR_GREATER

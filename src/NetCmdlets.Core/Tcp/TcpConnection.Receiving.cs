@@ -130,7 +130,9 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>The receive loop ended, by the end of the stream (null) or by <paramref name="failure"/>: the error to report, if any.</summary>
-    internal NetException? ReceiveEnded(Exception? failure, CancellationToken stopping)
+    /// <param name="report">Told the error (or null) before the connection is aborted or closed: a peer that
+    /// sees the reset and goes on elsewhere cannot get ahead of the report.</param>
+    internal void ReceiveEnded(Exception? failure, CancellationToken stopping, Action<NetException?> report)
     {
         // This side ended it by a rule (a line that is not JSON, the idle limit): that is why, however the loop itself ended.
         NetException? error = EndedWith ?? failure switch
@@ -142,26 +144,25 @@ public sealed partial class TcpConnection
             _ when State == TcpConnectionState.Closed || stopping.IsCancellationRequested => _failure,
             _ => Errors.FromStream(failure, RemoteEndPoint.ToString(), "Receiving from"),
         };
-        // Only a clean end is the peer's doing; otherwise the connection is being closed or aborted.
-        ConnectionLifetime.Action bothEnded = ConnectionLifetime.Action.None;
-        if (failure is null)
+        // Decided now, carried out after the report: with an error the connection is aborted (no close asked
+        // for meanwhile turns that into a graceful one); after a clean end, both sides may have finished
+        // sending, and then nothing is left to do on it but read what is queued.
+        ConnectionLifetime.Action action;
+        lock (_gate)
         {
-            lock (_gate) bothEnded = _lifetime.Decide(ConnectionLifetime.Request.PeerEnded, SendsBusy);
+            // Only a clean end is the peer's doing; otherwise the connection is being closed or aborted.
+            if (failure is null) action = _lifetime.Decide(ConnectionLifetime.Request.PeerEnded, SendsBusy);
+            else action = ConnectionLifetime.Action.None;
+            if (error is not null) action = _lifetime.Decide(ConnectionLifetime.Request.Abort, SendsBusy);
         }
         if (error is not null)
         {
-            // A failure stored by a send or a reader was counted where it happened.
             // A TLS client on a plain port counts as a failed handshake; other failures stored were counted where they happened.
             if (failure is Tls.TlsException) _server?.AddTlsFailure();
             else if (!ReferenceEquals(error, _failure) && !ReferenceEquals(error, EndedWith)) _server?.AddError();
-            Abort();
         }
-        else
-        {
-            // Both sides have finished sending: nothing is left to do on this connection but read what is queued.
-            CarryOut(bothEnded);
-        }
-        return error;
+        report(error);
+        CarryOut(action);
     }
 
     /// <summary>Reading waits while replies to this peer, or what it sent and nobody took, are past their budgets.</summary>
