@@ -160,6 +160,21 @@ public sealed partial class TcpConnection
         HoldUnfinished(0);
     }
 
+    /// <summary>The peer took nothing of its replies for the stall limit while reading waited on them: it ends at once, and its end reports why.</summary>
+    private void EndStalled()
+    {
+        var error = new NetException(NetErrorKind.SendTimeout, RemoteEndPoint.ToString(),
+            $"Connection {this} took nothing of the {PendingSendBytes:N0} bytes of replies queued for it for {SendStallLimit.TotalSeconds:0.###} s (it is not reading), and the server closed it.");
+        bool first;
+        lock (_gate)
+        {
+            first = _endedWith is null && !_lifetime.IsFinished;
+            if (first) _endedWith = error;
+        }
+        if (first) _server?.AddError();
+        Abort();
+    }
+
     /// <summary>Closes at once, dropping queued sends.</summary>
     public void Abort() => Carry(ConnectionLifetime.Request.Abort);
 

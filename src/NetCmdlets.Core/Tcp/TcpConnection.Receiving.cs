@@ -175,7 +175,45 @@ public sealed partial class TcpConnection
         if (sendQueue is null || !_lifetime.ReadByServer) return taken;
         Task sends = sendQueue.Budget.WaitForRoomAsync();
         if (sends.IsCompleted) return taken;
+        sends = EndIfSendsStallAsync(sends);
         return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
+    }
+
+    /// <summary>How long a server's connection may take nothing of its replies while its reading waits on them; set by the server.</summary>
+    internal TimeSpan SendStallLimit { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// Reading waits on replies the peer does not take. Its end (a FIN) cannot be read meanwhile, so the
+    /// stall limit cannot wait for it: if no byte of the replies moves for <see cref="SendStallLimit"/>,
+    /// the connection ends here, and its end reports why.
+    /// </summary>
+    private async Task EndIfSendsStallAsync(Task room)
+    {
+        if (SendStallLimit == Timeout.InfiniteTimeSpan)
+        {
+            await room.ConfigureAwait(false);
+            return;
+        }
+        long sent = BytesSent;
+        using var timer = new CancellationTokenSource();
+        while (true)
+        {
+            Task limit = Task.Delay(SendStallLimit, timer.Token);
+            if (await Task.WhenAny(room, limit).ConfigureAwait(false) == room)
+            {
+                timer.Cancel();
+                await room.ConfigureAwait(false);
+                return;
+            }
+            long now = BytesSent;
+            if (now != sent)
+            {
+                sent = now;
+                continue;
+            }
+            EndStalled();
+            return;
+        }
     }
 
     private long _unfinished;

@@ -104,6 +104,7 @@ public sealed class TcpServer : NetServer
     {
         connection.FramesInTurn = _options.FrameInTurn;
         connection.Buffers = _buffers;
+        connection.SendStallLimit = SendStallLimit;
         // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
         connection.AwaitHandling();
         _connections[connection.Id] = connection;

@@ -239,4 +239,47 @@ public class TcpServerStallTests
         }
         stop.Cancel();
     }
+
+    // Reading waits on the replies the peer does not take, so its FIN, sent after that, is never read:
+    // the stall limit must not wait for the end of the stream.
+    [Fact]
+    public async Task APeerThatStopsReading_WhileReadingWaitsOnItsReplies_IsDroppedWithItsFinUnread()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0)) { SendStallLimit = TimeSpan.FromMilliseconds(300) };
+        server.Start();
+        using var stop = new CancellationTokenSource();
+        int replied = 0;
+        var closed = new TaskCompletionSource<ServerEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task echo = Task.Run(async () =>
+        {
+            byte[] big = new byte[1024 * 1024];
+            while (!stop.IsCancellationRequested)
+            {
+                ServerEvent next = await server.TakeEventAsync(stop.Token);
+                if (next.Kind == ServerEventKind.Message)
+                {
+                    _ = server.ReplyAsync(next.Message!, new[] { Outgoing.Raw(big) }).ContinueWith(t => t.Exception);
+                    Interlocked.Increment(ref replied);
+                }
+                else if (next.Kind == ServerEventKind.Closed) closed.TrySetResult(next);
+            }
+        });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.LocalEndPoint);
+        await client.SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("x\n", 20))), SocketFlags.None);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref replied) < 20)
+        {
+            Assert.True(clock.Elapsed < Deadline, $"only {replied} of 20 replies queued");
+            await Task.Delay(10);
+        }
+        // 20 MiB of replies queued and none read: the next read of this line is the last before reading waits.
+        await client.SendAsync(Encoding.ASCII.GetBytes("y\n"), SocketFlags.None);
+        client.Shutdown(SocketShutdown.Send);
+        ServerEvent end = await closed.Task.WaitAsync(Deadline);
+        Assert.Equal(NetErrorKind.SendTimeout, end.Error?.Kind);
+        Assert.Contains("not reading", end.Error!.Message);
+        Assert.Equal(0, server.Statistics.ConnectionsOpen);
+        stop.Cancel();
+    }
 }
