@@ -4,11 +4,13 @@ using System.Text;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Handlers;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets;
 
 /// <summary>The parameters and run of every cmdlet that binds a port and emits what arrives on it.</summary>
-public abstract class ListenerCommandBase : NetCmdletBase
+[UsesParameters(typeof(EncodingParameters))]
+public abstract partial class ListenerCommandBase : NetCmdletBase
 {
     private NetServer? _server;
     private IHandlerRunner? _handler;
@@ -32,11 +34,6 @@ public abstract class ListenerCommandBase : NetCmdletBase
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
     public double TimeoutSec { get; set; }
-
-    [Parameter]
-    [EncodingTransformation]
-    [ArgumentCompleter(typeof(EncodingCompleter))]
-    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 
     protected override void EndProcessing()
     {

@@ -49,6 +49,37 @@ Describe 'NetCmdlets module' {
         Test-Path (Join-Path $module.ModuleBase 'LICENSE') | Should -BeTrue
     }
 
+    # Framing, encoding and TLS parameters are declared once, in src/NetCmdlets/Parameters, for every
+    # cmdlet that takes them: each takes them with the same type, validation, transformation and completion.
+    It 'takes each shared parameter alike in every cmdlet that has it' {
+        $shared = 'Framing', 'LineEnding', 'Delimiter', 'MaxMessageLength', 'Encoding', 'UseTls', 'SkipCertificateCheck', 'TlsServerName',
+            'TrustedCertificate', 'ClientCertificate', 'TlsProtocol', 'Certificate', 'CertificatePassword', 'CertificateKeyPath', 'RequireClientCertificate'
+        $takers = @{}
+        foreach ($command in Get-Command -Module NetCmdlets | Where-Object Name -NE 'New-TcpFraming') {
+            foreach ($name in $shared) {
+                $parameter = $command.Parameters[$name]
+                if (-not $parameter) { continue }
+                $attributes = @($parameter.Attributes | Where-Object { $_ -isnot [System.Management.Automation.ParameterAttribute] -and $_.GetType().Name -ne 'NullableAttribute' } | ForEach-Object {
+                        switch ($_) {
+                            { $_ -is [System.Management.Automation.ValidateSetAttribute] } { 'ValidateSet(' + ($_.ValidValues -join ',') + ')'; break }
+                            { $_ -is [System.Management.Automation.ValidateRangeAttribute] } { "ValidateRange($($_.MinRange),$($_.MaxRange))"; break }
+                            { $_ -is [System.Management.Automation.ArgumentCompleterAttribute] } { "Completer($($_.Type))"; break }
+                            default { $_.GetType().Name }
+                        }
+                    }) | Sort-Object
+                $takers[$name] += @("$($command.Name): $($parameter.ParameterType) $($attributes -join ';')")
+            }
+        }
+        foreach ($name in $shared) {
+            $takers[$name].Count | Should -BeGreaterOrEqual 2 -Because "-$name is shared"
+            @($takers[$name] | ForEach-Object { $_ -replace '^[^:]+: ', '' } | Select-Object -Unique).Count | Should -Be 1 -Because ($takers[$name] -join ' | ')
+        }
+        # A completer is what tab completion offers: the same names for -Framing and -Encoding everywhere.
+        foreach ($line in 'New-TcpConnection -Framing Len', 'Send-TcpMessage -ComputerName x -Port 1 -Message m -Framing Len', 'Start-TcpServer -Framing Len') {
+            (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'LengthPrefixed' -Because $line
+        }
+    }
+
     It 'lists the same four cmdlets in the manifest' {
         $data = Import-PowerShellDataFile (Join-Path $module.ModuleBase 'NetCmdlets.psd1')
         @($data.CmdletsToExport | Sort-Object) | Should -Be $expectedCmdlets

@@ -1,12 +1,11 @@
 using System.Management.Automation;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using System.Text;
 using NetCmdlets.Core;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Tcp;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
@@ -16,7 +15,10 @@ namespace NetCmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "TcpConnection", DefaultParameterSetName = ConnectSet)]
 [OutputType(typeof(TcpConnection))]
-public sealed class NewTcpConnectionCommand : NetCmdletBase
+[UsesParameters(typeof(EncodingParameters))]
+[UsesParameters(typeof(FramingParameters))]
+[UsesParameters(typeof(TlsClientParameters), ConnectSet)]
+public sealed partial class NewTcpConnectionCommand : NetCmdletBase
 {
     private const string ConnectSet = "Connect";
     private const string ListenSet = "Listen";
@@ -44,64 +46,14 @@ public sealed class NewTcpConnectionCommand : NetCmdletBase
     [ValidateRange(0, double.MaxValue)]
     public double TimeoutSec { get; set; } = 10;
 
-    [Parameter]
-    [EncodingTransformation]
-    [ArgumentCompleter(typeof(EncodingCompleter))]
-    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
-
     /// <summary>No framing: each chunk received is one message, and what is sent goes as it is.</summary>
     [Parameter]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
-    [Parameter]
-    [TcpFramingTransformation]
-    [ArgumentCompleter(typeof(TcpFramingCompleter))]
-    public TcpFraming? Framing { get; set; }
-
-    /// <summary>With lines: LF (the default) or CRLF at the end of each line sent; any ending is accepted when reading.</summary>
-    [Parameter]
-    [ValidateSet("LF", "CRLF", IgnoreCase = true)]
-    public string? LineEnding { get; set; }
-
-    /// <summary>Messages end with this string (in -Encoding) or these bytes; implies -Framing Delimiter.</summary>
-    [Parameter]
-    public object? Delimiter { get; set; }
-
-
-    /// <summary>Speak TLS: the server's certificate is checked against -ComputerName (or -TlsServerName) and the trusted roots.</summary>
-    [Parameter(ParameterSetName = ConnectSet)]
-    public SwitchParameter UseTls { get; set; }
-
-    /// <summary>With TLS: accept any server certificate (a test server's self-signed one); implies -UseTls.</summary>
-    [Parameter(ParameterSetName = ConnectSet)]
-    public SwitchParameter SkipCertificateCheck { get; set; }
-
-    /// <summary>With TLS: the name sent (SNI) and checked against the certificate, instead of -ComputerName; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = ConnectSet)]
-    public string? TlsServerName { get; set; }
-
-    /// <summary>With TLS: certificates (or files of them) trusted besides the system's roots, such as a test authority; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = ConnectSet)]
-    [CertificateTransformation]
-    public X509Certificate2[]? TrustedCertificate { get; set; }
-
-    /// <summary>With TLS: the certificate (with its private key) to prove this client with, for mutual TLS; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = ConnectSet)]
-    public X509Certificate2? ClientCertificate { get; set; }
-
-    /// <summary>With TLS: the versions allowed; Tls12 and Tls13 by default; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = ConnectSet)]
-    public SslProtocols? TlsProtocol { get; set; }
-
     protected override void ProcessRecord()
     {
-        ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        options.Tls = TlsArguments.Client(this, UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
+        ConnectionOptions options = FramingParameters.Resolve(this, Raw, Encoding);
+        options.Tls = TlsClientParameters.Resolve(this);
         TcpConnection connection;
         try
         {

@@ -2,8 +2,6 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using NetCmdlets.Core;
@@ -11,6 +9,7 @@ using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Tcp;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
@@ -20,7 +19,10 @@ namespace NetCmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "TcpMessage", DefaultParameterSetName = HostText)]
 [OutputType(typeof(TcpMessage), typeof(TcpTransfer))]
-public sealed class SendTcpMessageCommand : NetCmdletBase
+[UsesParameters(typeof(EncodingParameters), HostText, HostData, HostFile, HostObject)]
+[UsesParameters(typeof(FramingParameters), HostText, HostData, HostFile, HostObject)]
+[UsesParameters(typeof(TlsClientParameters), HostText, HostData, HostFile, HostObject)]
+public sealed partial class SendTcpMessageCommand : NetCmdletBase
 {
     private const string HostText = "ComputerName";
     private const string HostData = "ComputerNameData";
@@ -114,21 +116,6 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     public double TimeoutSec { get; set; } = 10;
 
     /// <summary>Text encoding; with -Connection, the connection's own encoding is used instead.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    [EncodingTransformation]
-    [ArgumentCompleter(typeof(EncodingCompleter))]
-    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
-
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    [ValidateRange(1, int.MaxValue)]
-    public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
-
     /// <summary>
     /// What is sent goes out exactly as it is, with no framing (no line ending, no length prefix). On a
     /// connection of its own it also means the Raw framing: each chunk received is one reply. With
@@ -143,79 +130,11 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = ConnectionObject)]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    [TcpFramingTransformation]
-    [ArgumentCompleter(typeof(TcpFramingCompleter))]
-    public TcpFraming? Framing { get; set; }
-
-    /// <summary>With lines: LF (the default) or CRLF at the end of each line sent; any ending is accepted when reading.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    [ValidateSet("LF", "CRLF", IgnoreCase = true)]
-    public string? LineEnding { get; set; }
-
-    /// <summary>Messages end with this string (in -Encoding) or these bytes; implies -Framing Delimiter.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    public object? Delimiter { get; set; }
-
-
     private bool OwnConnection => !ParameterSetName.StartsWith(ConnectionText, StringComparison.Ordinal);
 
     // -ReceiveCount, -Until and -IdleSec describe the replies to read: giving one asks for them.
     private bool WantsReplies => Receive || MyInvocation.BoundParameters.ContainsKey(nameof(ReceiveCount))
         || MyInvocation.BoundParameters.ContainsKey(nameof(Until)) || MyInvocation.BoundParameters.ContainsKey(nameof(IdleSec));
-
-    /// <summary>Speak TLS: the server's certificate is checked against -ComputerName (or -TlsServerName) and the trusted roots.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    public SwitchParameter UseTls { get; set; }
-
-    /// <summary>With TLS: accept any server certificate (a test server's self-signed one); implies -UseTls.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    public SwitchParameter SkipCertificateCheck { get; set; }
-
-    /// <summary>With TLS: the name sent (SNI) and checked against the certificate, instead of -ComputerName; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    public string? TlsServerName { get; set; }
-
-    /// <summary>With TLS: certificates (or files of them) trusted besides the system's roots, such as a test authority; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    [CertificateTransformation]
-    public X509Certificate2[]? TrustedCertificate { get; set; }
-
-    /// <summary>With TLS: the certificate (with its private key) to prove this client with, for mutual TLS; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    public X509Certificate2? ClientCertificate { get; set; }
-
-    /// <summary>With TLS: the versions allowed; Tls12 and Tls13 by default; implies -UseTls.</summary>
-    [Parameter(ParameterSetName = HostText)]
-    [Parameter(ParameterSetName = HostData)]
-    [Parameter(ParameterSetName = HostFile)]
-    [Parameter(ParameterSetName = HostObject)]
-    public SslProtocols? TlsProtocol { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -268,8 +187,8 @@ public sealed class SendTcpMessageCommand : NetCmdletBase
         _connection = null;
         _target = target;
         _failed = false;
-        ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
-        options.Tls = TlsArguments.Client(this, UseTls, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol);
+        ConnectionOptions options = FramingParameters.Resolve(this, Raw, Encoding);
+        options.Tls = TlsClientParameters.Resolve(this);
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));

@@ -4,13 +4,15 @@ using NetCmdlets.Core;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Udp;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
 /// <summary>Sends each message, or each byte array, as one UDP datagram.</summary>
 [Cmdlet(VerbsCommunications.Send, "UdpDatagram", DefaultParameterSetName = TextSet)]
 [OutputType(typeof(UdpDatagram))]
-public sealed class SendUdpDatagramCommand : NetCmdletBase
+[UsesParameters(typeof(EncodingParameters), TextSet)]
+public sealed partial class SendUdpDatagramCommand : NetCmdletBase
 {
     private const string TextSet = "Text";
     private const string BytesSet = "Bytes";
@@ -69,11 +71,6 @@ public sealed class SendUdpDatagramCommand : NetCmdletBase
     /// <summary>Emit an object for each datagram sent.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
-
-    [Parameter(ParameterSetName = TextSet)]
-    [EncodingTransformation]
-    [ArgumentCompleter(typeof(EncodingCompleter))]
-    public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 
     protected override void ProcessRecord()
     {

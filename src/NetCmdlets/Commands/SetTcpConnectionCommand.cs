@@ -7,6 +7,7 @@ using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Tls;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Tcp;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
@@ -16,7 +17,10 @@ namespace NetCmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "TcpConnection", DefaultParameterSetName = FramingSet)]
 [OutputType(typeof(TcpConnection))]
-public sealed class SetTcpConnectionCommand : NetCmdletBase
+[UsesParameters(typeof(FramingParameters), FramingSet)]
+[UsesParameters(typeof(TlsServerParameters), StartTlsSet)]
+[UsesParameters(typeof(TlsClientParameters), StartTlsSet, Omit = new[] { nameof(TlsClientParameters.UseTls) })]
+public sealed partial class SetTcpConnectionCommand : NetCmdletBase
 {
     private const string FramingSet = "Framing";
     private const string StartTlsSet = "StartTls";
@@ -24,33 +28,14 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     public TcpConnection[] Connection { get; set; } = null!;
 
-    /// <summary>How messages are cut from now on: Line, Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
-    [Parameter(ParameterSetName = FramingSet)]
-    [TcpFramingTransformation]
-    [ArgumentCompleter(typeof(TcpFramingCompleter))]
-    public TcpFraming? Framing { get; set; }
-
     /// <summary>No framing from now on: each chunk received is one message.</summary>
     [Parameter(ParameterSetName = FramingSet)]
     public SwitchParameter Raw { get; set; }
-
-    /// <summary>With lines: LF or CRLF at the end of each line sent.</summary>
-    [Parameter(ParameterSetName = FramingSet)]
-    [ValidateSet("LF", "CRLF", IgnoreCase = true)]
-    public string? LineEnding { get; set; }
-
-    /// <summary>Messages end with this string (in the connection's encoding) or these bytes; implies -Framing Delimiter.</summary>
-    [Parameter(ParameterSetName = FramingSet)]
-    public object? Delimiter { get; set; }
 
     /// <summary>Messages of exactly this many bytes (an HTTP body of Content-Length bytes); implies -Framing Fixed.</summary>
     [Parameter(ParameterSetName = FramingSet)]
     [ValidateRange(1, int.MaxValue)]
     public int Size { get; set; }
-
-    [Parameter(ParameterSetName = FramingSet)]
-    [ValidateRange(1, int.MaxValue)]
-    public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
 
     /// <summary>Only the next message received is cut this way; then the connection's framing reads on, and what is sent keeps it throughout.</summary>
     [Parameter(ParameterSetName = FramingSet)]
@@ -62,41 +47,6 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = StartTlsSet)]
     public SwitchParameter StartTls { get; set; }
-
-    /// <summary>With -StartTls on a server's connection: the server's certificate (an X509Certificate2, or a PFX or PEM path).</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public object? Certificate { get; set; }
-
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public SecureString? CertificatePassword { get; set; }
-
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public string? CertificateKeyPath { get; set; }
-
-    /// <summary>With -StartTls on a server's connection: the client must prove itself with a certificate.</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public SwitchParameter RequireClientCertificate { get; set; }
-
-    /// <summary>With -StartTls: certificates trusted besides the system's roots (the peer's authority).</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    [CertificateTransformation]
-    public X509Certificate2[]? TrustedCertificate { get; set; }
-
-    /// <summary>With -StartTls on a client connection: accept any server certificate.</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public SwitchParameter SkipCertificateCheck { get; set; }
-
-    /// <summary>With -StartTls on a client connection: the name to check the certificate against, instead of the one connected to.</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public string? TlsServerName { get; set; }
-
-    /// <summary>With -StartTls on a client connection: the certificate to prove this client with.</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public X509Certificate2? ClientCertificate { get; set; }
-
-    /// <summary>With -StartTls: the TLS versions allowed; Tls12 and Tls13 by default.</summary>
-    [Parameter(ParameterSetName = StartTlsSet)]
-    public SslProtocols? TlsProtocol { get; set; }
 
     /// <summary>Emit each connection after switching it.</summary>
     [Parameter]
@@ -130,7 +80,7 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
         {
             if (connection.Role == TcpConnectionRole.Server)
             {
-                TlsServerOptions? options = TlsArguments.Server(this, Certificate, CertificatePassword, CertificateKeyPath, RequireClientCertificate, TrustedCertificate, TlsProtocol);
+                TlsServerOptions? options = TlsServerParameters.Resolve(this);
                 if (options is null)
                 {
                     ThrowTerminatingError(new ErrorRecord(new ArgumentException("-StartTls on a server's connection needs -Certificate."), "InvalidTlsArgument", ErrorCategory.InvalidArgument, connection));
@@ -140,7 +90,9 @@ public sealed class SetTcpConnectionCommand : NetCmdletBase
                 WriteVerbose($"Connection {connection} speaks TLS once the reply being made is sent.");
                 return true;
             }
-            TlsClientOptions client = TlsArguments.Client(this, true, SkipCertificateCheck, TlsServerName, ClientCertificate, TrustedCertificate, TlsProtocol)!;
+            // -StartTls is the client's -UseTls.
+            TlsClientParameters.UseTls = true;
+            TlsClientOptions client = TlsClientParameters.Resolve(this)!;
             UntilStopped(() => connection.StartTlsAsync(client, StopToken).GetAwaiter().GetResult());
             WriteVerbose($"Connection {connection} speaks {connection.TlsProtocol} now.");
             return true;

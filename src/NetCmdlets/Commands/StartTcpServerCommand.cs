@@ -1,28 +1,23 @@
 using System;
 using System.Management.Automation;
-using System.Security;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using NetCmdlets.Core;
-using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Messages;
 using NetCmdlets.Core.Tcp;
 using NetCmdlets.Handlers;
 using NetCmdlets.Jobs;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
 /// <summary>Listens for TCP clients and emits every received message; a handler's output is the reply.</summary>
 [Cmdlet(VerbsLifecycle.Start, "TcpServer")]
 [OutputType(typeof(TcpMessage), typeof(NetServerJob))]
-public sealed class StartTcpServerCommand : HandlerServerCommandBase
+[UsesParameters(typeof(FramingParameters))]
+[UsesParameters(typeof(TlsServerParameters))]
+public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
 {
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int MaxMessageLength { get; set; } = LineFramer.DefaultMaxMessageLength;
-
     /// <summary>Runs when a client connects, $_ the connection; what it outputs is sent to the client first (a greeting).</summary>
     [Parameter]
     public ScriptBlock? OnConnect { get; set; }
@@ -37,21 +32,6 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     /// <summary>No framing: each chunk received is one message with its exact bytes, and replies go as they are.</summary>
     [Parameter]
     public SwitchParameter Raw { get; set; }
-
-    /// <summary>How messages are cut: Line (the default), Delimiter, LengthPrefixed, Fixed, OctetCounted, Raw, Json, or an object from New-TcpFraming.</summary>
-    [Parameter]
-    [TcpFramingTransformation]
-    [ArgumentCompleter(typeof(TcpFramingCompleter))]
-    public TcpFraming? Framing { get; set; }
-
-    /// <summary>With lines: LF (the default) or CRLF at the end of each line sent; any ending is accepted when reading.</summary>
-    [Parameter]
-    [ValidateSet("LF", "CRLF", IgnoreCase = true)]
-    public string? LineEnding { get; set; }
-
-    /// <summary>Messages end with this string (in -Encoding) or these bytes; implies -Framing Delimiter.</summary>
-    [Parameter]
-    public object? Delimiter { get; set; }
 
     /// <summary>
     /// Each connection cuts its next message only once the handler has finished with the one before, so a
@@ -88,31 +68,6 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public string[]? Deny { get; set; }
 
-    /// <summary>Speak TLS with this certificate: an X509Certificate2 with its private key, or the path of a PFX file (or of a PEM certificate, with -CertificateKeyPath).</summary>
-    [Parameter]
-    public object? Certificate { get; set; }
-
-    /// <summary>The password of a PFX file given to -Certificate.</summary>
-    [Parameter]
-    public SecureString? CertificatePassword { get; set; }
-
-    /// <summary>The PEM private key of a PEM certificate given to -Certificate.</summary>
-    [Parameter]
-    public string? CertificateKeyPath { get; set; }
-
-    /// <summary>With -Certificate: each client must prove itself with a certificate that validates (mutual TLS).</summary>
-    [Parameter]
-    public SwitchParameter RequireClientCertificate { get; set; }
-
-    /// <summary>With -RequireClientCertificate: certificates (or files of them) trusted besides the system's roots for client certificates.</summary>
-    [Parameter]
-    [CertificateTransformation]
-    public X509Certificate2[]? TrustedCertificate { get; set; }
-
-    /// <summary>With -Certificate: the TLS versions allowed; Tls12 and Tls13 by default.</summary>
-    [Parameter]
-    public SslProtocols? TlsProtocol { get; set; }
-
     // The job's runspace does not share this one's current location: its file paths go as full paths.
     private protected override object? ForJob(string name, object? value) =>
         name is nameof(Certificate) or nameof(CertificateKeyPath) && (value is PSObject wrapped ? wrapped.BaseObject : value) is string path
@@ -121,7 +76,7 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
 
     protected override NetServer CreateServer(IPEndPoint localEndPoint)
     {
-        ConnectionOptions options = FramingArguments.Resolve(this, Framing, Raw, LineEnding, Delimiter, Encoding, MaxMessageLength);
+        ConnectionOptions options = FramingParameters.Resolve(this, Raw, Encoding);
         // A handler may switch its connection's framing (Set-TcpConnection), from the next byte on: each
         // message is then cut only after the one before it was handled. On the pipeline thread that costs
         // nothing measurable; through parallel runspaces it costs a handoff per message of a connection
@@ -141,7 +96,7 @@ public sealed class StartTcpServerCommand : HandlerServerCommandBase
                 ThrowTerminatingError(new ErrorRecord(e, "InvalidAddressRange", ErrorCategory.InvalidArgument, Allow ?? Deny));
             }
         }
-        options.ServerTls = TlsArguments.Server(this, Certificate, CertificatePassword, CertificateKeyPath, RequireClientCertificate, TrustedCertificate, TlsProtocol);
+        options.ServerTls = TlsServerParameters.Resolve(this);
         return new TcpServer(localEndPoint, options);
     }
 }
