@@ -35,6 +35,9 @@ internal abstract class ReceiveLoop
     /// <summary>What the peer sent and nobody took yet; reading waits while it is past its limit.</summary>
     protected abstract ByteBudget Untaken { get; }
 
+    /// <summary>Completes when the loop may read on: at once, unless what the peer sent waits past its budget to be taken.</summary>
+    protected virtual Task ReadyAsync() => Untaken.WaitForRoomAsync();
+
     /// <summary>Takes one message (a slice of the loop's buffer: copy what is kept); its task pauses reading until done.</summary>
     protected abstract Task DeliverAsync(ArraySegment<byte> message);
 
@@ -70,7 +73,7 @@ internal abstract class ReceiveLoop
         {
             while (true)
             {
-                Task ready = Connection.ReadyToRead(Untaken);
+                Task ready = ReadyAsync();
                 if (!ready.IsCompleted) await ready.ConfigureAwait(false);
                 if (start == end)
                 {

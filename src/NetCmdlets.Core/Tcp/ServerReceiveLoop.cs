@@ -27,6 +27,57 @@ internal sealed class ServerReceiveLoop : ReceiveLoop
 
     protected override Task TurnAsync() => Connection.Turns.TurnAsync();
 
+    /// <summary>
+    /// A server stops reading a peer that does not take its replies, as well as one whose messages wait to
+    /// be taken. (A connection read on its own reads on while its sends wait, or a peer that echoes would
+    /// deadlock with it.)
+    /// </summary>
+    protected override Task ReadyAsync()
+    {
+        Task taken = Untaken.WaitForRoomAsync();
+        ByteBudget? replies = Connection.Sender.Budget;
+        if (replies is null) return taken;
+        Task sends = replies.WaitForRoomAsync();
+        if (sends.IsCompleted) return taken;
+        sends = EndIfSendsStallAsync(sends);
+        return taken.IsCompleted ? sends : Task.WhenAll(sends, taken);
+    }
+
+    /// <summary>
+    /// Reading waits on replies the peer does not take. Its end (a FIN) cannot be read meanwhile, so the
+    /// stall limit cannot wait for it: if no byte of the replies moves for the connection's
+    /// <see cref="TcpConnection.SendStallLimit"/>, the connection ends here, and its end reports why.
+    /// </summary>
+    private async Task EndIfSendsStallAsync(Task room)
+    {
+        TimeSpan limit = Connection.SendStallLimit;
+        if (limit == Timeout.InfiniteTimeSpan)
+        {
+            await room.ConfigureAwait(false);
+            return;
+        }
+        long sent = Connection.BytesSent;
+        using var timer = new CancellationTokenSource();
+        while (true)
+        {
+            Task expiry = Task.Delay(limit, timer.Token);
+            if (await Task.WhenAny(room, expiry).ConfigureAwait(false) == room)
+            {
+                timer.Cancel();
+                await room.ConfigureAwait(false);
+                return;
+            }
+            long now = Connection.BytesSent;
+            if (now != sent)
+            {
+                sent = now;
+                continue;
+            }
+            Connection.EndStalled();
+            return;
+        }
+    }
+
     // A TLS client on a plain-text server would have its ClientHello cut into "lines" and answered in
     // clear text; it is told apart by its record header and refused. Binary framings may start with any byte.
     protected override bool CheckFirstBytes(ArraySegment<byte> first)

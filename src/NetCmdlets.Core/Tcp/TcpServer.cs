@@ -70,8 +70,19 @@ public sealed class TcpServer : NetServer
     }
 
     // Each reply is queued as it is; the connection's send loop joins what is queued into one write.
-    public override Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies) =>
-        ((TcpMessage)request).Connection.SendAsync(replies, CancellationToken.None);
+    public override Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies)
+    {
+        TcpConnection connection = ((TcpMessage)request).Connection;
+        try
+        {
+            return connection.SendAsync(replies, CancellationToken.None);
+        }
+        catch (NetException e) when (e.Kind == NetErrorKind.ConnectionClosed && connection.EndedWith is not null)
+        {
+            // It ended with an error its Closed event reports (a reset, a broken rule): the reply has nowhere to go.
+            return Task.CompletedTask;
+        }
+    }
 
     public override void Dispose()
     {

@@ -46,6 +46,28 @@ public class TcpServerTests
         Assert.Equal(1, server.Statistics.ConnectionsTotal);
     }
 
+    // One report per end: the Closed event says why; a reply made for the connection afterwards is dropped without a second error.
+    [Fact]
+    public async Task AReply_ToAConnectionThatEndedWithAnError_IsDropped_NotASecondError()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0));
+        server.Start();
+        using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        raw.Connect(server.LocalEndPoint);
+        raw.Send(Encoding.ASCII.GetBytes("question\n"));
+        ServerEvent message;
+        do message = await server.TakeEventAsync(CancellationToken.None).WaitAsync(Deadline);
+        while (message.Kind != ServerEventKind.Message);
+        // A reset: the peer is gone before its answer is made.
+        raw.LingerState = new LingerOption(true, 0);
+        raw.Close();
+        ServerEvent closed = await server.TakeEventAsync(CancellationToken.None).WaitAsync(Deadline);
+        Assert.Equal(ServerEventKind.Closed, closed.Kind);
+        Assert.NotNull(closed.Error);
+        await server.ReplyAsync(message.Message!, new[] { Outgoing.Payload(Encoding.ASCII.GetBytes("answer")) }).WaitAsync(Deadline);
+        Assert.Equal(1, server.Statistics.Errors);
+    }
+
     [Fact]
     public void Messages_OfOneConnection_ArriveInOrder_EvenWhenMergedIntoOneWrite()
     {
@@ -66,7 +88,7 @@ public class TcpServerTests
     }
 
     [Fact]
-    public void OversizedLine_EndsThatConnection_WithAFramingError_AndTheServerGoesOn()
+    public async Task OversizedLine_EndsThatConnection_WithAFramingError_AndTheServerGoesOn()
     {
         var options = new ConnectionOptions { Framing = MessageFraming.Lines(null, 16) };
         using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), options);
@@ -80,7 +102,7 @@ public class TcpServerTests
         Assert.Equal(1, server.Statistics.Errors);
 
         using TcpConnection good = TcpConnector.Connect("127.0.0.1", server.LocalEndPoint.Port, options, Deadline, CancellationToken.None);
-        good.SendText("fine", CancellationToken.None);
+        await good.SendTextAsync("fine", CancellationToken.None).WaitAsync(Deadline);
         Assert.Equal("fine", NextOfKind(server, ServerEventKind.Message).Message!.Text);
     }
 

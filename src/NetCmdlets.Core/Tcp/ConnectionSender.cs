@@ -10,12 +10,41 @@ using NetCmdlets.Core.Transport;
 
 namespace NetCmdlets.Core.Tcp;
 
-/// <summary>The sending side: payloads framed by this connection's framer, raw bytes as they are, all through one <see cref="SendQueue"/>.</summary>
-public sealed partial class TcpConnection
+/// <summary>
+/// The sending side of one connection: payloads framed by the connection's framer, raw bytes as they
+/// are, a file piece by piece, all through one <see cref="SendQueue"/>, made on the first send (an idle
+/// connection that never sends holds none). Sends are accepted from any thread, while the connection's
+/// lifetime takes them (<see cref="ConnectionLifetime.TakesSends"/>).
+/// </summary>
+internal sealed class ConnectionSender
 {
-    /// <summary>Queues each item (payloads framed by this connection's framing, raw bytes as they are), in order.</summary>
+    private readonly TcpConnection _connection;
+    private readonly ConnectionLifetime _lifetime;
+    private SendQueue? _queue;
+
+    public ConnectionSender(TcpConnection connection, ConnectionLifetime lifetime)
+    {
+        _connection = connection;
+        _lifetime = lifetime;
+    }
+
+    /// <summary>Sends are queued or being written. Read under the connection's lock.</summary>
+    public bool Busy => _queue?.Busy == true;
+
+    /// <summary>Bytes queued that the network has not taken yet.</summary>
+    public long Pending => _queue?.Budget.Used ?? 0;
+
+    /// <summary>The budget of bytes queued; null before the first send.</summary>
+    public ByteBudget? Budget => _queue?.Budget;
+
+    /// <summary>Under the lock: writes go to <paramref name="stream"/> from now on (TLS laid over the connection).</summary>
+    public void UseStream(Stream stream) => _queue?.UseStream(stream);
+
+    /// <summary>Under the lock: fails what is still queued (the connection closed).</summary>
+    public void FailQueued(NetException error) => _queue?.FailQueued(error);
+
+    /// <summary>Queues each item (payloads framed by the connection's framing, raw bytes as they are), in order.</summary>
     /// <returns>Completes once the network has taken the last one. Cancelling stops the wait, not the send.</returns>
-    /// <exception cref="NetException">ConnectionClosed: the connection no longer takes sends.</exception>
     /// <exception cref="NetException">ConnectionClosed; Framing when a payload cannot be framed (too long for its
     /// length prefix, not the fixed size): then nothing of <paramref name="items"/> is queued.</exception>
     public Task SendAsync(IReadOnlyList<Outgoing> items, CancellationToken cancellationToken)
@@ -26,33 +55,19 @@ public sealed partial class TcpConnection
         {
             try
             {
-                wire[i] = items[i].IsRaw ? items[i].Bytes : Framer.Encode(new ArraySegment<byte>(items[i].Bytes));
+                wire[i] = items[i].IsRaw ? items[i].Bytes : _connection.Framer.Encode(new ArraySegment<byte>(items[i].Bytes));
             }
             catch (FramingException e)
             {
-                throw new NetException(NetErrorKind.Framing, RemoteEndPoint.ToString(), $"Cannot send to {RemoteEndPoint} on connection {Id}: {e.Message}", e);
+                throw new NetException(NetErrorKind.Framing, _connection.RemoteEndPoint.ToString(), $"Cannot send to {_connection.RemoteEndPoint} on connection {_connection.Id}: {e.Message}", e);
             }
         }
         Task last = Task.CompletedTask;
-        for (int i = 0; i < wire.Length; i++) last = Enqueue(wire[i], items[i].IsRaw ? 0 : 1);
+        for (int i = 0; i < wire.Length; i++) last = Enqueue(wire[i], wire[i].Length, items[i].IsRaw ? 0 : 1);
         return cancellationToken.CanBeCanceled ? WaitAsync(last, cancellationToken) : last;
     }
 
-    /// <summary>Frames <paramref name="payload"/> as one message and queues it; completes once the network has taken it.</summary>
-    public Task SendMessageAsync(byte[] payload, CancellationToken cancellationToken) =>
-        SendAsync(new[] { Outgoing.Payload(payload) }, cancellationToken);
-
-    /// <summary>Encodes and frames <paramref name="text"/> as one message.</summary>
-    public Task SendTextAsync(string text, CancellationToken cancellationToken) =>
-        SendMessageAsync(Encoding.GetBytes(text), cancellationToken);
-
-    /// <summary>Queues <paramref name="bytes"/> to go out exactly as they are.</summary>
-    public Task SendRawAsync(byte[] bytes, CancellationToken cancellationToken) =>
-        SendAsync(new[] { Outgoing.Raw(bytes) }, cancellationToken);
-
-    public void SendText(string text, CancellationToken cancellationToken) => Sync.Run(SendTextAsync(text, cancellationToken));
-
-    /// <summary>Copies <paramref name="source"/> to the peer as it is, reading ahead no more than the send budget; returns the bytes sent.</summary>
+    /// <summary>Copies <paramref name="source"/> to the peer as it is, reading ahead no more than a few pieces; returns the bytes sent.</summary>
     /// <param name="progress">Called with the bytes sent so far.</param>
     /// <param name="stallTimeout">Limit for the network to take each piece: a peer that stops reading is a SendTimeout, not a hang.</param>
     /// <exception cref="NetException">SendTimeout; ConnectionClosed and other failures of the connection.</exception>
@@ -104,45 +119,42 @@ public sealed partial class TcpConnection
 
     private async Task<int> TakenAsync((Task Done, byte[] Chunk, int Bytes) piece, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
-        await WaitTakenAsync(piece.Done, stallTimeout, cancellationToken).ConfigureAwait(false);
-        BufferPool.Return(piece.Chunk);
-        return piece.Bytes;
-    }
-
-    private async Task WaitTakenAsync(Task done, TimeSpan stallTimeout, CancellationToken cancellationToken)
-    {
         using var timer = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         if (stallTimeout != Timeout.InfiniteTimeSpan) timer.CancelAfter(stallTimeout);
         try
         {
-            await WaitAsync(done, linked.Token).ConfigureAwait(false);
+            await WaitAsync(piece.Done, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // What is queued cannot be taken back: the connection is of no further use.
-            Abort();
-            throw new NetException(NetErrorKind.SendTimeout, RemoteEndPoint.ToString(),
-                $"{RemoteEndPoint} took nothing for {stallTimeout.TotalSeconds:0.###} s (it is not reading).");
+            _connection.Abort();
+            throw new NetException(NetErrorKind.SendTimeout, _connection.RemoteEndPoint.ToString(),
+                $"{_connection.RemoteEndPoint} took nothing for {stallTimeout.TotalSeconds:0.###} s (it is not reading).");
         }
+        BufferPool.Return(piece.Chunk);
+        return piece.Bytes;
     }
 
-    private Task Enqueue(byte[] wireBytes, int messages) => Enqueue(wireBytes, wireBytes.Length, messages);
-
+    /// <summary>Queues the first <paramref name="count"/> bytes of <paramref name="wireBytes"/>, holding <paramref name="messages"/> messages.</summary>
+    /// <exception cref="NetException">ConnectionClosed: the connection no longer takes sends.</exception>
     private Task Enqueue(byte[] wireBytes, int count, int messages)
     {
         var pending = new PendingSend(wireBytes, count, messages);
         bool start;
-        lock (_gate)
+        SendQueue queue;
+        lock (_lifetime.Gate)
         {
             // While a reply is being prepared (Hold), a requested close waits for it.
             if (!_lifetime.TakesSends)
-                throw new NetException(NetErrorKind.ConnectionClosed, RemoteEndPoint.ToString(),
-                    _lifetime.RefusedAsHalfClosed ? $"Connection {this} has finished sending (half-closed)." : $"Connection {this} is closed.");
-            _sends ??= new SendQueue(_gate, _transport.Stream, RemoteEndPoint.ToString(), DefaultSendBudget, OnSent, OnSendFailed, OnSendsIdle) { Budget = { Shared = Buffers } };
-            start = _sends.Add(pending);
+                throw new NetException(NetErrorKind.ConnectionClosed, _connection.RemoteEndPoint.ToString(),
+                    _lifetime.RefusedAsHalfClosed ? $"Connection {_connection} has finished sending (half-closed)." : $"Connection {_connection} is closed.");
+            queue = _queue ??= new SendQueue(_lifetime.Gate, _connection.Transport.Stream, _connection.RemoteEndPoint.ToString(), TcpConnection.DefaultSendBudget,
+                _connection.OnSent, _connection.OnSendFailed, _connection.OnSendsIdle) { Budget = { Shared = _connection.Buffers } };
+            start = queue.Add(pending);
         }
-        if (start) StartWriting(_sends);
+        if (start) StartWriting(queue);
         return pending.Done.Task;
     }
 
@@ -159,24 +171,6 @@ public sealed partial class TcpConnection
         ThreadPool.UnsafeQueueUserWorkItem(sends => _ = ((SendQueue)sends!).RunAsync(), queue);
 #endif
     }
-
-    private void OnSent(int messages, int bytes)
-    {
-        Touch();
-        AddSent(messages, bytes);
-        _server?.AddSent(messages, bytes);
-    }
-
-    private void OnSendFailed(NetException error)
-    {
-        // Closed or aborted on this side while a write was under way: that is the close, not a failure.
-        if (_lifetime.IsFinished) return;
-        _failure = error;
-        _server?.AddError();
-        Abort();
-    }
-
-    private void OnSendsIdle() => Carry(ConnectionLifetime.Request.SendsIdle);
 
     private static async Task WaitAsync(Task task, CancellationToken cancellationToken)
     {
