@@ -64,7 +64,7 @@ internal sealed class ServerPump
                     }
                     // The time may have run out while the message went down the pipeline.
                     if (_handler is not null && output is not null && !timeUp.IsCancellationRequested) Dispatch(message, output);
-                    else (message as TcpMessage)?.Connection.MessageHandled();
+                    else (message as TcpMessage)?.Connection.ReturnLease();
                 }
                 else
                 {
@@ -106,7 +106,7 @@ internal sealed class ServerPump
         var tcp = message as TcpMessage;
         if (tcp?.Connection.FramingFailed == true)
         {
-            tcp.Connection.MessageHandled();
+            tcp.Connection.ReturnLease();
             return false;
         }
         if (tcp is null)
@@ -122,7 +122,7 @@ internal sealed class ServerPump
         catch (NetException)
         {
             // The connection's end carries the error (PresentOrFail ended it).
-            tcp.Connection.MessageHandled();
+            tcp.Connection.ReturnLease();
             return false;
         }
     }
@@ -161,7 +161,7 @@ internal sealed class ServerPump
                 _cmdlet.WriteVerbose($"Connection {serverEvent.Connection} opened.");
                 // -OnConnect, if any, has its say before the connection may cut its first message.
                 if (_hooks is not null) _hooks.Opened(serverEvent.Connection!);
-                else serverEvent.Connection!.MessageHandled();
+                else serverEvent.Connection!.ReturnLease();
                 break;
             case ServerEventKind.Closed:
                 // This side may have ended it by a rule (a line that is not JSON) after its loop had ended cleanly.

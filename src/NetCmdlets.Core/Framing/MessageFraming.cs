@@ -44,37 +44,37 @@ public abstract class MessageFraming
     /// <summary>Messages end with <paramref name="delimiter"/> (any bytes: NUL, CRLF, "\r\n.\r\n").</summary>
     /// <param name="unitSize">For a delimiter that is text: the encoding's code unit (2 for UTF-16, 4 for UTF-32).</param>
     public static MessageFraming Delimiter(byte[] delimiter, int maxMessageLength = LineFramer.DefaultMaxMessageLength, int unitSize = 1) =>
-        new Made("Delimiter", new DelimiterFramer(delimiter, maxMessageLength, unitSize), prototype => new DelimiterFramer(delimiter, maxMessageLength, unitSize));
+        new FromPrototype("Delimiter", new DelimiterFramer(delimiter, maxMessageLength, unitSize), prototype => new DelimiterFramer(delimiter, maxMessageLength, unitSize));
 
     /// <summary>An unsigned length prefix of 1, 2, 4 or 8 bytes, then the payload; by default 4 bytes, big endian, the payload's length alone.</summary>
     public static MessageFraming LengthPrefixed(int prefixLength = 4, bool bigEndian = true, bool includesPrefix = false, int maxMessageLength = LineFramer.DefaultMaxMessageLength)
     {
         var framer = new LengthPrefixedFramer(prefixLength, bigEndian, includesPrefix, maxMessageLength);
         // It keeps no state: one serves every connection.
-        return new Made("LengthPrefixed", framer, prototype => prototype);
+        return new FromPrototype("LengthPrefixed", framer, prototype => prototype);
     }
 
     /// <summary>Every message is <paramref name="size"/> bytes.</summary>
     public static MessageFraming Fixed(int size)
     {
         var framer = new FixedLengthFramer(size);
-        return new Made("Fixed", framer, prototype => prototype);
+        return new FromPrototype("Fixed", framer, prototype => prototype);
     }
 
     /// <summary>RFC 6587 octet counting ("LEN SP MSG"), as syslog over TCP uses it.</summary>
     public static MessageFraming OctetCounted(int maxMessageLength = LineFramer.DefaultMaxMessageLength)
     {
         var framer = new OctetCountedFramer(maxMessageLength);
-        return new Made("OctetCounted", framer, prototype => prototype);
+        return new FromPrototype("OctetCounted", framer, prototype => prototype);
     }
 
     /// <summary>A framing from a first framer (made now, so bad arguments fail here) and how to get one per connection.</summary>
-    private sealed class Made : MessageFraming
+    private sealed class FromPrototype : MessageFraming
     {
         private readonly IMessageFramer _prototype;
         private readonly Func<IMessageFramer, IMessageFramer> _next;
 
-        public Made(string name, IMessageFramer prototype, Func<IMessageFramer, IMessageFramer> next)
+        public FromPrototype(string name, IMessageFramer prototype, Func<IMessageFramer, IMessageFramer> next)
         {
             Name = name;
             _prototype = prototype;

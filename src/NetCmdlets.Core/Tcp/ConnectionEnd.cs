@@ -93,18 +93,20 @@ internal sealed class ConnectionEnd
         }
     }
 
-    /// <summary>A reply being made elsewhere is queued (see <see cref="TcpConnection.Hold"/>): a close waiting for it may go on.</summary>
-    public void Release()
+    /// <summary>The consumer returned a lease (see <see cref="TcpConnection.ReturnLease"/>): a close, a turn or an upgrade waiting for it may go on.</summary>
+    public void ReturnLease()
     {
         ConnectionLifetime.Action action;
         Func<Task>? upgrade = null;
+        TaskCompletionSource<bool>? turn;
         lock (_lifetime.Gate)
         {
-            action = _lifetime.Release(_connection.Sender.Busy);
-            _connection.Turns.Released();
+            action = _lifetime.Return(_connection.Sender.Busy);
+            turn = _connection.Turns.LeaseReturned();
             // Closing now: no upgrade to start on a connection that is ending.
-            if (!_lifetime.IsHeld && action == ConnectionLifetime.Action.None) upgrade = _connection.Upgrade.TakeDeferred();
+            if (!_lifetime.IsLent && action == ConnectionLifetime.Action.None) upgrade = _connection.Upgrade.TakeDeferred();
         }
+        turn?.TrySetResult(true);
         if (upgrade is not null) _ = upgrade().ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
         CarryOut(action);
     }

@@ -8,9 +8,9 @@ namespace NetCmdlets.Core.Tcp;
 /// moment a close is decided no send is accepted and then dropped.
 /// </summary>
 /// <remarks>
-/// A graceful close waits for what is queued to be written and for replies still being made elsewhere
-/// (<see cref="Hold"/>: a handler running for one of the connection's messages); a half-close waits for
-/// what is queued, then sends FIN. Whoever gets an action back carries it out outside the lock.
+/// A graceful close waits for what is queued to be written and for the leases its consumer holds
+/// (<see cref="Lend"/>: a message, or the opening, whose replies are still being made); a half-close waits
+/// for what is queued, then sends FIN. Whoever gets an action back carries it out outside the lock.
 /// </remarks>
 internal sealed class ConnectionLifetime
 {
@@ -42,8 +42,8 @@ internal sealed class ConnectionLifetime
         /// <summary>The send queue wrote everything it had.</summary>
         SendsIdle,
 
-        /// <summary>A reply being made elsewhere is queued (<see cref="Release"/>).</summary>
-        Released,
+        /// <summary>The consumer returned a lease: that message's replies are queued (<see cref="Return"/>).</summary>
+        LeaseReturned,
 
         /// <summary>The peer finished sending (its FIN was read).</summary>
         PeerEnded,
@@ -62,7 +62,7 @@ internal sealed class ConnectionLifetime
     }
 
     private Phase _phase;
-    private int _holds;
+    private int _leases;
     private volatile bool _peerEnded;
     private int _finished;
 
@@ -81,32 +81,32 @@ internal sealed class ConnectionLifetime
 
     public bool PeerEnded => _peerEnded;
 
-    /// <summary>Replies to this connection are being made elsewhere. Read under the lock.</summary>
-    public bool IsHeld => _holds > 0;
+    /// <summary>The consumer holds a lease: replies to a message (or the opening) may still come. Read under the lock.</summary>
+    public bool IsLent => _leases > 0;
 
-    /// <summary>How many replies are being made elsewhere. Read under the lock.</summary>
-    public int Holds => _holds;
+    /// <summary>How many leases the consumer holds. Read under the lock.</summary>
+    public int Leases => _leases;
 
     /// <summary>Closed, and its resources released (see <see cref="TryFinish"/>).</summary>
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
     /// <summary>
-    /// Whether a send may be queued now. Under the lock. While a reply is being made (held), a requested
-    /// close still takes it: the close waits for it.
+    /// Whether a send may be queued now. Under the lock. While the consumer holds a lease, a requested
+    /// close still takes its replies: the close waits for them.
     /// </summary>
-    public bool TakesSends => _phase == Phase.Open || (_phase == Phase.Closing && _holds > 0);
+    public bool TakesSends => _phase == Phase.Open || (_phase == Phase.Closing && _leases > 0);
 
     /// <summary>Why a send was refused, for its error.</summary>
     public bool RefusedAsHalfClosed => _phase is Phase.SendClosing or Phase.SendClosed && !IsFinished;
 
-    /// <summary>Keeps a requested close waiting until <see cref="Release"/>. Under the lock.</summary>
-    public void Hold() => _holds++;
+    /// <summary>A message (or the opening) goes to the consumer, which holds a lease on the connection until <see cref="Return"/>. Under the lock.</summary>
+    public void Lend() => _leases++;
 
-    /// <summary>Under the lock; the action is <see cref="Decide"/>'s for <see cref="Request.Released"/>.</summary>
-    public Action Release(bool sendsBusy)
+    /// <summary>Under the lock; the action is <see cref="Decide"/>'s for <see cref="Request.LeaseReturned"/>.</summary>
+    public Action Return(bool sendsBusy)
     {
-        _holds--;
-        return Decide(Request.Released, sendsBusy);
+        if (_leases > 0) _leases--;
+        return Decide(Request.LeaseReturned, sendsBusy);
     }
 
     /// <summary>Decides what <paramref name="request"/> means for the connection now. Call under <see cref="Gate"/>.</summary>
@@ -136,7 +136,7 @@ internal sealed class ConnectionLifetime
                     return Action.ShutdownSend;
                 }
                 return _phase == Phase.Closing ? CloseIfDone(idle: true) : Action.None;
-            case Request.Released:
+            case Request.LeaseReturned:
                 return _phase == Phase.Closing ? CloseIfDone(idle) : Action.None;
             case Request.PeerEnded:
                 _peerEnded = true;
@@ -162,7 +162,7 @@ internal sealed class ConnectionLifetime
 
     private Action CloseIfDone(bool idle)
     {
-        if (!idle || _holds > 0) return Action.None;
+        if (!idle || _leases > 0) return Action.None;
         _phase = Phase.Closed;
         return Action.CloseGracefully;
     }

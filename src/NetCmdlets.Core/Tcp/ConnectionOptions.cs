@@ -16,9 +16,16 @@ public sealed class ConnectionOptions
     public Encoding Encoding { get; set; } = TextEncodings.Utf8;
 
     /// <summary>
-    /// A server's connections cut each message only after the one before it was handled (see
-    /// <see cref="TcpConnection.MessageHandled"/>), so a handler may switch its connection's framing
-    /// from the next byte on. Its consumer must then report every message, and every opening, as handled.
+    /// A server's consumer returns the lease of every message, and of every opening, itself, once their
+    /// replies are queued (<see cref="TcpConnection.ReturnLease"/>): until then a close waits for them. When
+    /// unset, the server returns each lease as the message (or the opening) is taken.
+    /// </summary>
+    public bool ConsumerReturnsLeases { get; set; }
+
+    /// <summary>
+    /// A server's connections cut each message only once the consumer holds no lease on them (see
+    /// <see cref="TcpConnection.ReturnLease"/>), so a handler may switch its connection's framing from the
+    /// next byte on. Meant with <see cref="ConsumerReturnsLeases"/>.
     /// </summary>
     public bool FrameInTurn { get; set; }
 

@@ -146,7 +146,7 @@ internal sealed class ConnectionSender
         SendQueue queue;
         lock (_lifetime.Gate)
         {
-            // While a reply is being prepared (Hold), a requested close waits for it.
+            // While the consumer holds a lease (a reply is being made), a requested close waits for it.
             if (!_lifetime.TakesSends)
                 throw new NetException(NetErrorKind.ConnectionClosed, _connection.RemoteEndPoint.ToString(),
                     _lifetime.RefusedAsHalfClosed ? $"Connection {_connection} has finished sending (half-closed)." : $"Connection {_connection} is closed.");

@@ -12,9 +12,9 @@ namespace NetCmdlets.Core.Tcp;
 /// <remarks>
 /// A server frames ahead of its consumer, so the next message may already be cut when a handler decides
 /// to switch. A server whose handlers may switch therefore frames in turn (<see cref="InTurn"/>): a
-/// connection cuts its next message only once the one before it (and the connection's -OnConnect) has
-/// been handled, which its consumer says with <see cref="Handled"/>; meanwhile it reads no further, and
-/// TCP holds the peer back. A request-reply client never notices: its next request comes after the reply.
+/// connection cuts its next message only once the consumer has returned every lease it holds (the one
+/// for the message before, and the one for the opening, see <see cref="ConnectionLifetime.Lend"/>);
+/// meanwhile it reads no further, and TCP holds the peer back. A request-reply client never notices: its next request comes after the reply.
 /// A connection read on its own frames when it is read, so it needs no turns.
 /// Everything here changes under the connection's lock (<see cref="ConnectionLifetime.Gate"/>).
 /// </remarks>
@@ -23,9 +23,8 @@ internal sealed class FramingTurns
     private readonly ConnectionLifetime _lifetime;
     private MessageFraming _framing;
     private MessageFraming? _deferredSendFraming;
-    private int _releasesBeforeSwitch;
-    private int _unhandled;
-    private TaskCompletionSource<bool>? _handledWaiter;
+    private int _returnsBeforeSwitch;
+    private TaskCompletionSource<bool>? _turnWaiter;
 
     public FramingTurns(MessageFraming framing, ConnectionLifetime lifetime)
     {
@@ -46,13 +45,10 @@ internal sealed class FramingTurns
     /// <summary>Set by a server before it starts the connection: see the remarks.</summary>
     public bool InTurn { get; set; }
 
-    /// <summary>Messages handed to the consumer and not yet handled; read under the lock.</summary>
-    public bool AnyUnhandled => _unhandled > 0;
-
     /// <summary>
     /// Frames what the peer sends from the next byte on with <paramref name="framing"/>: for good (what is
-    /// sent too), or for the next received message only. While a reply is being made (the connection is
-    /// held), what is sent switches only once that reply is queued (<see cref="Released"/>), so
+    /// sent too), or for the next received message only. While the consumer holds a lease (a reply is
+    /// being made), what is sent switches only once that reply is queued (<see cref="LeaseReturned"/>), so
     /// "OK, switching" goes out in the framing the peer still expects.
     /// </summary>
     public void Switch(MessageFraming framing, bool nextMessageOnly)
@@ -64,12 +60,12 @@ internal sealed class FramingTurns
             Framer.SwitchReceiving(framing, nextMessageOnly);
             if (nextMessageOnly) return;
             _framing = framing;
-            if (_lifetime.IsHeld)
+            if (_lifetime.IsLent)
             {
                 // The replies being made now go out first; with parallel handlers a later message of the
-                // connection may be held too by the time they are, and its reply is already in the new framing.
+                // connection may be lent out too by the time they are, and its reply is already in the new framing.
                 _deferredSendFraming = framing;
-                _releasesBeforeSwitch = _lifetime.Holds;
+                _returnsBeforeSwitch = _lifetime.Leases;
                 return;
             }
             _deferredSendFraming = null;
@@ -77,46 +73,33 @@ internal sealed class FramingTurns
         }
     }
 
-    /// <summary>Under the lock, as each hold is released: once the replies made when the switch came are queued, it applies to sending.</summary>
-    public void Released()
+    /// <summary>
+    /// Under the lock, as the consumer returns each lease: once the replies made when a switch came are
+    /// queued, it applies to sending; once no lease is out, a receive loop waiting for its turn may cut.
+    /// </summary>
+    /// <returns>The waiter to wake, outside the lock.</returns>
+    public TaskCompletionSource<bool>? LeaseReturned()
     {
-        if (_deferredSendFraming is null || --_releasesBeforeSwitch > 0) return;
-        Framer.SwitchSending(_deferredSendFraming);
-        _deferredSendFraming = null;
-    }
-
-    /// <summary>A message (or the opening) goes to the consumer, who will say when it is handled.</summary>
-    public void Handing()
-    {
-        // Counted on every server connection (the idle limit asks whether a message is still being handled);
-        // waited on only by connections that frame in turn.
-        lock (_lifetime.Gate) _unhandled++;
-    }
-
-    /// <summary>The consumer finished with a message (or with the opening): the next one may be cut.</summary>
-    public void Handled()
-    {
-        TaskCompletionSource<bool>? wake = null;
-        lock (_lifetime.Gate)
+        if (_deferredSendFraming is not null && --_returnsBeforeSwitch <= 0)
         {
-            if (_unhandled > 0 && --_unhandled == 0)
-            {
-                wake = _handledWaiter;
-                _handledWaiter = null;
-            }
+            Framer.SwitchSending(_deferredSendFraming);
+            _deferredSendFraming = null;
         }
-        wake?.TrySetResult(true);
+        if (_lifetime.IsLent) return null;
+        TaskCompletionSource<bool>? wake = _turnWaiter;
+        _turnWaiter = null;
+        return wake;
     }
 
-    /// <summary>Completes once everything handed to the consumer has been handled, or the connection closed.</summary>
+    /// <summary>Completes once the consumer holds no lease on the connection, or the connection closed.</summary>
     public Task TurnAsync()
     {
         if (!InTurn) return Task.CompletedTask;
         lock (_lifetime.Gate)
         {
-            if (_unhandled == 0 || _lifetime.IsFinished) return Task.CompletedTask;
-            _handledWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _handledWaiter.Task;
+            if (!_lifetime.IsLent || _lifetime.IsFinished) return Task.CompletedTask;
+            _turnWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _turnWaiter.Task;
         }
     }
 
@@ -126,8 +109,8 @@ internal sealed class FramingTurns
         TaskCompletionSource<bool>? wake;
         lock (_lifetime.Gate)
         {
-            wake = _handledWaiter;
-            _handledWaiter = null;
+            wake = _turnWaiter;
+            _turnWaiter = null;
         }
         wake?.TrySetResult(true);
     }

@@ -94,7 +94,7 @@ internal sealed class ServerReceiveLoop : ReceiveLoop
     {
         TcpMessage message = Connection.NewReceived(payload);
         Connection.Untaken.Add(message.Length);
-        Connection.Turns.Handing();
+        Connection.LeaseOut();
         return _queue.EnqueueAsync(ServerEvent.ForMessage(message), _stopping);
     }
 

@@ -13,28 +13,6 @@ using NetCmdlets.Core.Transport;
 
 namespace NetCmdlets.Core.Tcp;
 
-public enum TcpConnectionRole
-{
-    /// <summary>This side connected.</summary>
-    Client,
-
-    /// <summary>This side accepted (a server, or New-TcpConnection -Listen).</summary>
-    Server,
-}
-
-public enum TcpConnectionState
-{
-    Open,
-
-    /// <summary>This side has finished sending (a half-close); the peer may still send.</summary>
-    SendClosed,
-
-    /// <summary>The peer has finished sending; what it sent can still be read, and this side may still send.</summary>
-    PeerClosed,
-
-    Closed,
-}
-
 /// <summary>
 /// One TCP connection over a <see cref="ConnectionTransport"/>, the face of its parts, each of one job:
 /// <see cref="ConnectionLifetime"/> decides every close and <see cref="ConnectionEnd"/> carries it out;
@@ -282,11 +260,22 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     /// <inheritdoc cref="ConnectionEnd.FailFraming"/>
     public NetException FailFraming(FramingException error) => _end.FailFraming(error);
 
-    /// <summary>The connection's consumer finished with a message (or with its opening): the next one may be cut.</summary>
-    public void MessageHandled() => Turns.Handled();
+    /// <summary>
+    /// The consumer of a server's connection is done with a message (or with the connection's opening):
+    /// its replies, if any, are queued. From the moment a message is delivered, its consumer holds a
+    /// lease on the connection, and while any lease is out a requested close waits (the replies get out),
+    /// the connection is not idle, a framing switch applies to sending only once the replies being made
+    /// are queued, and a connection that frames in turn cuts no further message. A server whose consumer
+    /// does not return leases (<see cref="ConnectionOptions.ConsumerReturnsLeases"/> unset) returns each as
+    /// the message is taken.
+    /// </summary>
+    public void ReturnLease() => _end.ReturnLease();
 
-    /// <summary>A message (or the opening) goes to the consumer, who will say when it is handled (<see cref="MessageHandled"/>).</summary>
-    internal void AwaitHandling() => Turns.Handing();
+    /// <summary>A message (or the opening) goes to the consumer, which holds a lease until <see cref="ReturnLease"/>.</summary>
+    internal void LeaseOut()
+    {
+        lock (_lifetime.Gate) _lifetime.Lend();
+    }
 
     // ---- TLS (TlsUpgrade) ----
 
@@ -318,7 +307,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
 
     // ---- Ending (ConnectionLifetime decides, ConnectionEnd carries out) ----
 
-    /// <summary>Sends what is queued (and replies being prepared, see <see cref="Hold"/>), then closes gracefully.</summary>
+    /// <summary>Sends what is queued (and the replies its consumer is still making, see <see cref="ReturnLease"/>), then closes gracefully.</summary>
     public void Close() => _end.Carry(ConnectionLifetime.Request.Close);
 
     /// <summary>Closes gracefully, but at once after <paramref name="grace"/> if the peer does not take what is queued.</summary>
@@ -340,14 +329,6 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     public void Abort() => _end.Carry(ConnectionLifetime.Request.Abort);
 
     public void Dispose() => Close();
-
-    /// <summary>Keeps a requested close waiting until <see cref="Release"/>: a reply to this connection is being prepared elsewhere.</summary>
-    public void Hold()
-    {
-        lock (_lifetime.Gate) _lifetime.Hold();
-    }
-
-    public void Release() => _end.Release();
 
     /// <summary>Why this side ended the connection, or the failure that ended it, for whoever reports its end.</summary>
     internal NetException? EndedWith => _end.EndedWith;
@@ -373,7 +354,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     {
         get
         {
-            lock (_lifetime.Gate) return _lifetime.IsHeld || Sender.Busy || Turns.AnyUnhandled || _untaken.Used > 0 || Upgrade.Pending;
+            lock (_lifetime.Gate) return _lifetime.IsLent || Sender.Busy || _untaken.Used > 0 || Upgrade.Pending;
         }
     }
 

@@ -38,6 +38,7 @@ public sealed class TcpServer : NetServer
     {
         _options = options ?? new ConnectionOptions();
         _handshakes = new PendingHandshakes(maxHandshakes);
+        _admission = new ServerAdmission(_options, Statistics, Post);
         if (_options.MaxBufferedBytes > 0) Statistics.Buffers = _buffers = new ServerBufferBudget(_options.MaxBufferedBytes, TrimBuffers);
     }
 
@@ -96,7 +97,7 @@ public sealed class TcpServer : NetServer
     protected override ServerEvent OnTaken(ServerEvent serverEvent)
     {
         // Closing here, not when the peer's end is read, lets replies to its last messages go out first
-        // (those still in a parallel handler hold the connection open, see TcpConnection.Hold).
+        // (those still being made hold a lease on the connection, see TcpConnection.ReturnLease).
         if (serverEvent.Kind == ServerEventKind.Closed)
         {
             serverEvent.Connection!.CloseWhenSent(SendStallLimit);
@@ -106,6 +107,11 @@ public sealed class TcpServer : NetServer
         {
             // Bytes a connection may have waiting here are bounded too: taking them lets it read on.
             serverEvent.Connection!.MessageTaken(serverEvent.Message!.Length);
+            if (!_options.ConsumerReturnsLeases) serverEvent.Connection.ReturnLease();
+        }
+        else if (serverEvent.Kind == ServerEventKind.Opened && !_options.ConsumerReturnsLeases)
+        {
+            serverEvent.Connection!.ReturnLease();
         }
         return base.OnTaken(serverEvent);
     }
@@ -117,7 +123,7 @@ public sealed class TcpServer : NetServer
         connection.Buffers = _buffers;
         connection.SendStallLimit = SendStallLimit;
         // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
-        connection.AwaitHandling();
+        connection.LeaseOut();
         _connections[connection.Id] = connection;
         Statistics.ConnectionOpened();
         // Counted in the queue's bound: a consumer that falls behind slows accepting down too.
@@ -206,49 +212,7 @@ public sealed class TcpServer : NetServer
     internal const int MaxHandshakes = 1024;
 
     private readonly PendingHandshakes _handshakes;
-    private int _saturated;
-    private readonly ConcurrentDictionary<IPAddress, bool> _deniedWarned = new();
-
-    /// <summary>The allow and deny lists, then -MaxConnections (connections open and handshakes under way).</summary>
-    private bool Admits(Socket client)
-    {
-        if (_options.AddressFilter is { } filter && client.RemoteEndPoint is IPEndPoint remote && !filter.Permits(remote.Address))
-        {
-            Statistics.AddDenied();
-            IPAddress address = EndPoints.Normalize(remote).Address;
-            // One warning per address (a few hundred at most): a flood from one host is one line, and counted.
-            if (_deniedWarned.Count < 256 && _deniedWarned.TryAdd(address, true))
-                Post(new ServerWarning($"Refused a client from {address}: the -Allow and -Deny lists do not let it in. Statistics.Denied counts such clients."));
-            return false;
-        }
-        int max = _options.MaxConnections;
-        if (max > 0 && Statistics.ConnectionsOpen + _handshakes.Count >= max)
-        {
-            Statistics.AddRefused();
-            // One warning each time the server fills up, not one per client refused.
-            if (Interlocked.Exchange(ref _saturated, 1) == 0)
-                Post(new ServerWarning($"Refusing new clients: {max} connections are open (-MaxConnections). Statistics.Refused counts them."));
-            return false;
-        }
-        // Room again, and well below the limit: the next time it fills up is worth a warning again.
-        if (max > 0 && Statistics.ConnectionsOpen + _handshakes.Count < Math.Max(1, max * 9 / 10)) Volatile.Write(ref _saturated, 0);
-        return true;
-    }
-
-    /// <summary>Closes a refused client at once, with a reset: it learns now, and holds nothing here.</summary>
-    private static void Refuse(Socket client)
-    {
-        try
-        {
-            client.LingerState = new LingerOption(true, 0);
-        }
-        catch (SocketException)
-        {
-            // Gone already.
-        }
-        client.Dispose();
-    }
-
+    private readonly ServerAdmission _admission;
     /// <summary>
     /// Closes connections on which nothing moved for <paramref name="idle"/>: no byte either way and no
     /// message queued, handled or answered. A sweep a few times per limit (at most once a second) finds them.
@@ -295,9 +259,9 @@ public sealed class TcpServer : NetServer
                 client = await listener.AcceptAsync().ConfigureAwait(false);
                 AcceptedHook?.Invoke(client);
                 // Refused before a byte is read (or a handshake begun): by address, then by number.
-                if (!Admits(client))
+                if (!_admission.Admits(client, _handshakes.Count))
                 {
-                    Refuse(client);
+                    ServerAdmission.Refuse(client);
                     client = null;
                     continue;
                 }

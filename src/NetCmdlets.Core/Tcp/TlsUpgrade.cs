@@ -42,7 +42,7 @@ internal sealed class TlsUpgrade
         {
             CloseGate();
             // The go-ahead the handler is making must go out in clear first: the upgrade waits for it (TakeDeferred).
-            if (_lifetime.IsHeld)
+            if (_lifetime.IsLent)
             {
                 _pendingServerTls = options;
                 return;

@@ -82,6 +82,8 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
         // nothing measurable; through parallel runspaces it costs a handoff per message of a connection
         // that streams (34k to 14k messages/s), so there turns are declared with -FrameInTurn.
         options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || FrameInTurn));
+        // ServerPump and the handler runners hand each message's lease back once its reply is queued.
+        options.ConsumerReturnsLeases = true;
         if (IdleTimeoutSec > 0) options.IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec);
         options.MaxConnections = MaxConnections;
         options.MaxBufferedBytes = MaxBufferedBytes;

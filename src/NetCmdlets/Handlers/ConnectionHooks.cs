@@ -60,29 +60,19 @@ internal sealed class ConnectionHooks : IDisposable
         if (onDisconnect is not null) _onDisconnect = new HandlerPipeline(onDisconnect, arguments, cmdlet);
     }
 
-    /// <summary>Runs -OnConnect, then lets the connection cut its first message (see <see cref="TcpConnection.MessageHandled"/>).</summary>
+    /// <summary>Runs -OnConnect, queues its greeting, then returns the opening's lease (see <see cref="TcpConnection.ReturnLease"/>).</summary>
     public void Opened(TcpConnection connection)
     {
         if (_onConnect is null)
         {
-            connection.MessageHandled();
+            connection.ReturnLease();
             return;
         }
-        // Held, so that a -OnConnect that closes the connection (a refusal banner) still gets its words out.
-        connection.Hold();
+        // The opening's lease is out until the greeting is queued: a -OnConnect that closes the connection
+        // (a refusal banner) still gets its words out, and one that switches the framing does so before a byte is cut.
         try
         {
-            IReadOnlyList<object>? output;
-            try
-            {
-                output = Run(_onConnect, connection);
-            }
-            finally
-            {
-                // -OnConnect has had its say (it may have switched the framing): the first message may be cut,
-                // before the greeting goes out, so a client that answers it at once does not wait.
-                connection.MessageHandled();
-            }
+            IReadOnlyList<object>? output = Run(_onConnect, connection);
             if (output is { Count: > 0 }) _ = connection.SendAsync(ReplyEncoder.Encode(output, connection.Encoding, connection.SendFraming, connection.RemoteEndPoint.ToString()), System.Threading.CancellationToken.None);
         }
         catch (NetException e)
@@ -91,7 +81,7 @@ internal sealed class ConnectionHooks : IDisposable
         }
         finally
         {
-            connection.Release();
+            connection.ReturnLease();
         }
     }
 

@@ -71,7 +71,6 @@ $input | ForEach-Object {
             }
         }
         // A worker that ended (an exit in the handler, say) takes nothing more; its error was reported.
-        (message as TcpMessage)?.Connection.MessageHandled();
         _handled(message);
     }
 
@@ -119,11 +118,7 @@ $input | ForEach-Object {
         {
             ErrorDetails = new ErrorDetails($"A handler runspace ended; {lost.Length} message(s) it held get no reply, and its connections are answered no more: {reason.Message}"),
         });
-        foreach (NetMessage message in lost)
-        {
-            (message as TcpMessage)?.Connection.MessageHandled();
-            _handled(message);
-        }
+        foreach (NetMessage message in lost) _handled(message);
     }
 
     // Runs on the worker's pipeline thread, once per handled message, in order.
@@ -135,9 +130,8 @@ $input | ForEach-Object {
             // One result per input, in order: the message is the oldest pending one.
             NetMessage message;
             lock (_gate) message = _pending.Peek();
-            // The handler is done with it (a framing switch included): the connection may cut its next
-            // message, before the reply goes out.
-            (message as TcpMessage)?.Connection.MessageHandled();
+            // Its reply is queued before the message is handed back (and its lease returned, see _handled):
+            // the connection cuts its next message, or switches its framing, only after that.
             try
             {
                 if (result.Failure is not null)

@@ -24,34 +24,25 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
 
     public void Dispatch(NetMessage message, object input)
     {
-        // A handler that closes its own connection (QUIT) still gets its reply out: the close waits for it.
+        // The message's lease is returned once its reply is queued: a handler that closes its own connection
+        // (QUIT) still gets its reply out, since the close waits for the lease.
         TcpConnection? connection = (message as TcpMessage)?.Connection;
-        connection?.Hold();
         try
         {
-            Handle(message, input, connection);
+            Handle(message, input);
         }
         finally
         {
-            connection?.Release();
+            connection?.ReturnLease();
         }
     }
 
-    private void Handle(NetMessage message, object input, TcpConnection? connection)
+    private void Handle(NetMessage message, object input)
     {
         IReadOnlyList<object> output;
         try
         {
-            try
-            {
-                output = _pipeline.Invoke(input);
-            }
-            finally
-            {
-                // The handler is done (a framing switch included): the connection may cut its next
-                // message now, before the reply goes out, or a quick client's next request would wait.
-                connection?.MessageHandled();
-            }
+            output = _pipeline.Invoke(input);
         }
         catch (HandlerInterruptedException)
         {

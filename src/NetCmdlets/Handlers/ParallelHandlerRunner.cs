@@ -49,8 +49,8 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
     {
         _slots.Wait(_stopping);
         _inFlight.Started();
-        // The server closes a connection once its peer is done; a reply still being made here must get out first.
-        (message as TcpMessage)?.Connection.Hold();
+        // The message's lease stays out until its reply is queued (OnHandled): the server closes a connection
+        // once its peer is done, and a reply still being made here must get out first.
         WorkerFor(message).Add(message, input);
     }
 
@@ -84,7 +84,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     private void OnHandled(NetMessage message)
     {
-        (message as TcpMessage)?.Connection.Release();
+        (message as TcpMessage)?.Connection.ReturnLease();
         _inFlight.Finished();
         _slots.Release();
     }

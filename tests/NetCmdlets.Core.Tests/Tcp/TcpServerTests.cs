@@ -68,6 +68,52 @@ public class TcpServerTests
         Assert.Equal(1, server.Statistics.Errors);
     }
 
+    // The consumer's lease: a close asked for while it holds one waits until it is returned, and the reply made meanwhile goes out.
+    [Fact]
+    public async Task AClose_WaitsForTheConsumersLease_AndTheReplyMadeMeanwhileGoesOut()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), new ConnectionOptions { ConsumerReturnsLeases = true });
+        server.Start();
+        using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        raw.Connect(server.LocalEndPoint);
+        raw.Send(Encoding.ASCII.GetBytes("QUIT\n"));
+        ServerEvent opened = await server.TakeEventAsync(CancellationToken.None).WaitAsync(Deadline);
+        Assert.Equal(ServerEventKind.Opened, opened.Kind);
+        opened.Connection!.ReturnLease();
+        ServerEvent quit = await server.TakeEventAsync(CancellationToken.None).WaitAsync(Deadline);
+        var message = (TcpMessage)quit.Message!;
+        TcpConnection connection = message.Connection;
+        connection.Close();
+        Assert.NotEqual(TcpConnectionState.Closed, connection.State);
+        _ = server.ReplyAsync(message, new[] { Outgoing.Payload(Encoding.ASCII.GetBytes("221 Bye")) });
+        connection.ReturnLease();
+        var received = new MemoryStream();
+        var buffer = new byte[64];
+        int read;
+        while ((read = await raw.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Deadline)) > 0) received.Write(buffer, 0, read);
+        Assert.Equal("221 Bye\n", Encoding.ASCII.GetString(received.ToArray()));
+        Assert.Equal(TcpConnectionState.Closed, connection.State);
+    }
+
+    // A consumer that does not return leases: the server returns each as the message is taken, so a close does not wait.
+    [Fact]
+    public async Task WithoutLeasesReturnedByTheConsumer_ACloseDoesNotWait()
+    {
+        using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0));
+        server.Start();
+        using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        raw.Connect(server.LocalEndPoint);
+        raw.Send(Encoding.ASCII.GetBytes("QUIT\n"));
+        ServerEvent next;
+        do next = await server.TakeEventAsync(CancellationToken.None).WaitAsync(Deadline);
+        while (next.Kind != ServerEventKind.Message);
+        var message = (TcpMessage)next.Message!;
+        message.Connection.Close();
+        Assert.Equal(TcpConnectionState.Closed, message.Connection.State);
+        var refused = await Assert.ThrowsAsync<NetException>(() => server.ReplyAsync(message, new[] { Outgoing.Payload(new byte[1]) }));
+        Assert.Equal(NetErrorKind.ConnectionClosed, refused.Kind);
+    }
+
     [Fact]
     public void Messages_OfOneConnection_ArriveInOrder_EvenWhenMergedIntoOneWrite()
     {
