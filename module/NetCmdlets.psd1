@@ -23,6 +23,7 @@
         'New-TcpFraming'
         'New-TlsCertificate'
         'Test-TcpPort'
+        'Start-TcpProxy'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

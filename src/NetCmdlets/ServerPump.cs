@@ -64,7 +64,7 @@ internal sealed class ServerPump
                     }
                     // The time may have run out while the message went down the pipeline.
                     if (_handler is not null && output is not null && !timeUp.IsCancellationRequested) Dispatch(message, output);
-                    else (message as TcpMessage)?.Connection.ReturnLease();
+                    else message.SourceConnection?.ReturnLease();
                 }
                 else
                 {
@@ -195,6 +195,10 @@ internal sealed class ServerPump
                 break;
             case NetException failure:
                 _cmdlet.WriteError(ErrorRecords.From(failure));
+                break;
+            case Core.Proxy.TcpProxyConnection proxied:
+                // A proxy's connections opening and closing are output, beside its traffic.
+                _cmdlet.WriteObject(proxied);
                 break;
             case ServerWarning serverWarning:
                 _cmdlet.WriteWarning(serverWarning.Message);

@@ -53,5 +53,8 @@ public abstract class NetMessage
 
     internal Encoding Encoding => _encoding;
 
+    /// <summary>The TCP connection it came in on, whose consumer holds a lease for it (see <see cref="Tcp.TcpConnection.ReturnLease"/>); null for datagrams.</summary>
+    internal virtual Tcp.TcpConnection? SourceConnection => null;
+
     public override string ToString() => Text;
 }

@@ -19,6 +19,8 @@ public sealed class TcpMessage : NetMessage
 
     internal TcpConnection Connection { get; }
 
+    internal override TcpConnection? SourceConnection => Connection;
+
     /// <summary>The framing that cut it from the stream (a connection's framing can switch); null for a message sent.</summary>
     internal Framing.MessageFraming? Framing { get; set; }
 

@@ -45,6 +45,9 @@ public sealed class ServerEvent
 
     public static ServerEvent ForMessage(TcpMessage message) => new(ServerEventKind.Message, message, message.Connection, null, null);
 
+    /// <summary>A message that passed through a proxy.</summary>
+    public static ServerEvent ForTraffic(Proxy.TcpTraffic traffic) => new(ServerEventKind.Message, traffic, null, null, null);
+
     public static ServerEvent ForDatagram(UdpDatagram datagram) => new(ServerEventKind.Message, datagram, null, null, null);
 
     public static ServerEvent Opened(TcpConnection connection) => new(ServerEventKind.Opened, null, connection, null, null);

@@ -137,11 +137,34 @@ internal sealed class ConnectionSender
         return piece.Bytes;
     }
 
+    /// <summary>
+    /// Queues a copy of <paramref name="bytes"/> to go out as they are, in a pooled buffer given back once
+    /// written: a relay forwards what it reads this way, without waiting for the write.
+    /// </summary>
+    /// <exception cref="NetException">ConnectionClosed: the connection no longer takes sends.</exception>
+    public void ForwardRaw(ArraySegment<byte> bytes)
+    {
+        byte[] copy = BufferPool.Rent(bytes.Count);
+        Buffer.BlockCopy(bytes.Array!, bytes.Offset, copy, 0, bytes.Count);
+        Task written;
+        try
+        {
+            written = Enqueue(copy, bytes.Count, 0, pooled: true);
+        }
+        catch
+        {
+            BufferPool.Return(copy);
+            throw;
+        }
+        // Its failure ends the connection, whose end reports it.
+        if (!written.IsCompleted) _ = written.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+    }
+
     /// <summary>Queues the first <paramref name="count"/> bytes of <paramref name="wireBytes"/>, holding <paramref name="messages"/> messages.</summary>
     /// <exception cref="NetException">ConnectionClosed: the connection no longer takes sends.</exception>
-    private Task Enqueue(byte[] wireBytes, int count, int messages)
+    private Task Enqueue(byte[] wireBytes, int count, int messages, bool pooled = false)
     {
-        var pending = new PendingSend(wireBytes, count, messages);
+        var pending = new PendingSend(wireBytes, count, messages, pooled);
         bool start;
         SendQueue queue;
         lock (_lifetime.Gate)

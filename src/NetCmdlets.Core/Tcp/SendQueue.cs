@@ -64,7 +64,7 @@ internal sealed class SendQueue
     /// <summary>Fails what is still queued (the connection closed). Call under the connection's lock.</summary>
     public void FailQueued(NetException error)
     {
-        while (_items.Count > 0) _items.Dequeue().Done.TrySetException(error);
+        while (_items.Count > 0) _items.Dequeue().Fail(error);
         _running = false;
         Budget.Cancel();
     }
@@ -92,7 +92,7 @@ internal sealed class SendQueue
             catch (Exception e)
             {
                 NetException error = Errors.FromStream(e, _peer, "Sending to");
-                foreach (PendingSend failed in batch) failed.Done.TrySetException(error);
+                foreach (PendingSend failed in batch) failed.Fail(error);
                 // The connection ends first, so no send is accepted (and no second loop started) in between.
                 _failed(error);
                 lock (_gate) FailQueued(error);
@@ -158,7 +158,7 @@ internal sealed class SendQueue
         if (to == from) return;
         _sent(messages, bytes);
         Budget.Release(bytes);
-        for (int i = from; i < to; i++) batch[i].Done.TrySetResult(true);
+        for (int i = from; i < to; i++) batch[i].Succeed();
     }
 
     private Task WriteBytesAsync(byte[] bytes, int count)
@@ -174,11 +174,27 @@ internal sealed class SendQueue
 /// <summary>One queued send: bytes for the wire, how many messages they hold, and who waits for them.</summary>
 internal sealed class PendingSend
 {
-    public PendingSend(byte[] bytes, int count, int messages)
+    /// <param name="pooled">The bytes are a buffer of <see cref="BufferPool"/>, given back once written or dropped.</param>
+    public PendingSend(byte[] bytes, int count, int messages, bool pooled = false)
     {
         Bytes = bytes;
         Count = count;
         Messages = messages;
+        _pooled = pooled;
+    }
+
+    private readonly bool _pooled;
+
+    public void Succeed()
+    {
+        if (_pooled) BufferPool.Return(Bytes);
+        Done.TrySetResult(true);
+    }
+
+    public void Fail(Exception error)
+    {
+        if (_pooled) BufferPool.Return(Bytes);
+        Done.TrySetException(error);
     }
 
     public byte[] Bytes { get; }

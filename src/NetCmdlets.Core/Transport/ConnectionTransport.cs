@@ -38,6 +38,11 @@ public abstract class ConnectionTransport : IDisposable
     /// <summary>Ends the connection at once; the peer sees a reset if anything was left unread.</summary>
     public abstract void Abort();
 
+    /// <summary>Makes the next <see cref="Abort"/> a reset (TCP RST) even when nothing is left unread: a relay passes a peer's reset on as one.</summary>
+    public virtual void ResetOnAbort()
+    {
+    }
+
     /// <summary>Ends the connection gracefully: what was written is delivered, then the peer sees the end.</summary>
     public abstract void Close();
 

@@ -62,8 +62,29 @@ public sealed class SocketTransport : ConnectionTransport
         }
     }
 
+    private volatile bool _reset;
+
     // Without a shutdown first: the kernel resets the connection if input is still unread.
-    public override void Abort() => _stream.Dispose();
+    // (The stream shuts the socket down before closing it, so a reset asked for closes the socket itself.)
+    public override void Abort()
+    {
+        if (_reset) _socket.Dispose();
+        else _stream.Dispose();
+    }
+
+    public override void ResetOnAbort()
+    {
+        try
+        {
+            // A linger time of zero: closing sends RST instead of FIN.
+            _socket.LingerState = new LingerOption(true, 0);
+            _reset = true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Gone already: nothing left to reset.
+        }
+    }
 
     public override void Close()
     {

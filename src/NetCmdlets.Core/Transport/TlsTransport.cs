@@ -73,6 +73,8 @@ public sealed class TlsTransport : ConnectionTransport
         _ssl.Dispose();
     }
 
+    public override void ResetOnAbort() => _inner.ResetOnAbort();
+
     /// <summary>Gracefully: close_notify (at most a second's wait for the peer to take it), then the TCP end.</summary>
     public override void Close() => _ = CloseAsync();
 

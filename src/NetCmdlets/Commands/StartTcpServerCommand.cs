@@ -16,6 +16,7 @@ namespace NetCmdlets.Commands;
 [OutputType(typeof(TcpMessage), typeof(NetServerJob))]
 [UsesParameters(typeof(FramingParameters))]
 [UsesParameters(typeof(TlsServerParameters))]
+[UsesParameters(typeof(ServerLimitParameters))]
 public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
 {
     /// <summary>Runs when a client connects, $_ the connection; what it outputs is sent to the client first (a greeting).</summary>
@@ -41,16 +42,6 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     public SwitchParameter FrameInTurn { get; set; }
 
-    /// <summary>Close a connection on which nothing moved for this long (no byte either way, no message being handled), in seconds.</summary>
-    [Parameter]
-    [ValidateRange(0.001, 2147483)]
-    public double IdleTimeoutSec { get; set; }
-
-    /// <summary>Refuse new clients while this many connections are open; each refusal is counted in Statistics.Refused.</summary>
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int MaxConnections { get; set; }
-
     /// <summary>
     /// Bytes the server may hold in all, over every connection, in unfinished messages and replies not yet
     /// written (64 MiB by default; 0 for no limit); past it the connections holding the most are closed
@@ -59,14 +50,6 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
     [Parameter]
     [ValidateRange(0, long.MaxValue)]
     public long MaxBufferedBytes { get; set; } = ConnectionOptions.DefaultMaxBufferedBytes;
-
-    /// <summary>Only clients from these addresses or CIDR ranges are let in; checked before any byte is read.</summary>
-    [Parameter]
-    public string[]? Allow { get; set; }
-
-    /// <summary>Clients from these addresses or CIDR ranges are refused, even when -Allow lets them in.</summary>
-    [Parameter]
-    public string[]? Deny { get; set; }
 
     // The job's runspace does not share this one's current location: its file paths go as full paths.
     private protected override object? ForJob(string name, object? value) =>
@@ -84,20 +67,8 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
         options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || FrameInTurn));
         // ServerPump and the handler runners hand each message's lease back once its reply is queued.
         options.ConsumerReturnsLeases = true;
-        if (IdleTimeoutSec > 0) options.IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec);
-        options.MaxConnections = MaxConnections;
+        ServerLimitParameters.Apply(this, options);
         options.MaxBufferedBytes = MaxBufferedBytes;
-        if (Allow is not null || Deny is not null)
-        {
-            try
-            {
-                options.AddressFilter = new AddressFilter(Allow, Deny);
-            }
-            catch (FormatException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidAddressRange", ErrorCategory.InvalidArgument, Allow ?? Deny));
-            }
-        }
         options.ServerTls = TlsServerParameters.Resolve(this);
         return new TcpServer(localEndPoint, options);
     }

@@ -26,7 +26,7 @@ internal sealed class InlineHandlerRunner : IHandlerRunner
     {
         // The message's lease is returned once its reply is queued: a handler that closes its own connection
         // (QUIT) still gets its reply out, since the close waits for the lease.
-        TcpConnection? connection = (message as TcpMessage)?.Connection;
+        TcpConnection? connection = message.SourceConnection;
         try
         {
             Handle(message, input);

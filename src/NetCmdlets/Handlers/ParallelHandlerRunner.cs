@@ -84,7 +84,7 @@ internal sealed class ParallelHandlerRunner : IHandlerRunner
 
     private void OnHandled(NetMessage message)
     {
-        (message as TcpMessage)?.Connection.ReturnLease();
+        message.SourceConnection?.ReturnLease();
         _inFlight.Finished();
         _slots.Release();
     }

@@ -16,7 +16,7 @@ internal static class ReplyEncoder
 {
     /// <summary>Replies to <paramref name="request"/>, in the encoding and framing of its connection.</summary>
     public static List<Outgoing> Encode(IReadOnlyList<object> output, NetMessage request) =>
-        Encode(output, request.Encoding, (request as TcpMessage)?.GetConnection().SendFraming, request.RemoteEndPoint.ToString());
+        Encode(output, request.Encoding, request.SourceConnection?.SendFraming, request.RemoteEndPoint.ToString());
 
     /// <param name="framing">The connection's framing: with JSON lines every value but a byte array goes out as JSON.</param>
     /// <param name="target">The peer, for the error about a value that cannot be converted.</param>

@@ -1,0 +1,156 @@
+using System;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
+using NetCmdlets.Core.Transport;
+
+namespace NetCmdlets.Core.Proxy;
+
+/// <summary>
+/// One proxied connection: the client's side and the server's, read by a <see cref="RelayReceiveLoop"/>
+/// each. A clean end of one direction is passed on as a half-close (FIN) of the other side, a reset as a
+/// reset; once both directions have ended, its close is recorded.
+/// </summary>
+internal sealed class ProxyPair
+{
+    private readonly object _gate = new();
+    private readonly Observer? _toServerObserver;
+    private readonly Observer? _toClientObserver;
+    private int _ended;
+    private NetException? _error;
+
+    public ProxyPair(TcpProxy proxy, TcpConnection client, TcpConnection upstream, MessageFraming? observed)
+    {
+        Proxy = proxy;
+        Client = client;
+        Upstream = upstream;
+        Id = client.Id;
+        if (observed is not null)
+        {
+            _toServerObserver = new Observer(this, true, observed.CreateFramer(), observed.Name == "Raw");
+            _toClientObserver = new Observer(this, false, observed.CreateFramer(), observed.Name == "Raw");
+        }
+    }
+
+    public TcpProxy Proxy { get; }
+
+    public TcpConnection Client { get; }
+
+    public TcpConnection Upstream { get; }
+
+    public int Id { get; }
+
+    public void Start(bool consumerForwards)
+    {
+        if (consumerForwards)
+        {
+            Client.FramesInTurn = true;
+            Upstream.FramesInTurn = true;
+        }
+        Proxy.Post(new TcpProxyConnection(this, TcpProxyEvent.Opened, null));
+        _ = new RelayReceiveLoop(this, toServer: true, Client, Upstream, consumerForwards).RunAsync();
+        _ = new RelayReceiveLoop(this, toServer: false, Upstream, Client, consumerForwards).RunAsync();
+    }
+
+    /// <summary>What passed one way, shown as traffic messages when the proxy observes; completes when the proxy's queue took them.</summary>
+    public Task Observe(bool toServer, ArraySegment<byte> chunk) =>
+        (toServer ? _toServerObserver : _toClientObserver)?.AddAsync(chunk) ?? Task.CompletedTask;
+
+    /// <summary>One direction's reading ended: cleanly (its peer sent FIN) or with <paramref name="error"/>.</summary>
+    public void DirectionEnded(bool toServer, NetException? error)
+    {
+        TcpConnection destination = toServer ? Upstream : Client;
+        if (error is null)
+        {
+            (toServer ? _toServerObserver : _toClientObserver)?.Flush();
+            // The peer finished sending: the other side hears so once what was forwarded is written.
+            destination.CloseSend();
+        }
+        else
+        {
+            // A reset (or a broken rule) ends both sides, and the other side's peer learns of it as a reset.
+            destination.Transport.ResetOnAbort();
+            destination.Abort();
+        }
+        bool last;
+        lock (_gate)
+        {
+            _error ??= error;
+            last = ++_ended == 2;
+        }
+        if (!last) return;
+        // Both read to their end: after a clean end both sides close once what is queued is written.
+        if (_error is not null)
+        {
+            Client.Abort();
+            Upstream.Abort();
+        }
+        Proxy.Closed(this, _error);
+    }
+
+    /// <summary>Cuts what passed one way into messages of the observed framing, for the proxy's consumer.</summary>
+    private sealed class Observer
+    {
+        private readonly ProxyPair _pair;
+        private readonly bool _toServer;
+        private readonly IMessageFramer _framer;
+        private readonly bool _raw;
+        private byte[] _buffer = Array.Empty<byte>();
+        private int _start;
+        private int _end;
+
+        public Observer(ProxyPair pair, bool toServer, IMessageFramer framer, bool raw)
+        {
+            _pair = pair;
+            _toServer = toServer;
+            _framer = framer;
+            _raw = raw;
+        }
+
+        private TcpConnection Source => _toServer ? _pair.Client : _pair.Upstream;
+
+        public async Task AddAsync(ArraySegment<byte> chunk)
+        {
+            if (_raw)
+            {
+                await _pair.Proxy.ShowAsync(Make(chunk)).ConfigureAwait(false);
+                return;
+            }
+            Append(chunk);
+            while (_start < _end && _framer.TryRead(new ArraySegment<byte>(_buffer, _start, _end - _start), out ArraySegment<byte> message, out int consumed))
+            {
+                TcpTraffic traffic = Make(message);
+                _start += consumed;
+                await _pair.Proxy.ShowAsync(traffic).ConfigureAwait(false);
+            }
+            if (_start == _end) _start = _end = 0;
+        }
+
+        /// <summary>The end of this direction: what is left of an unfinished message is one more (a last line without its line feed).</summary>
+        public void Flush()
+        {
+            if (_raw || _start == _end) return;
+            if (_framer.TryReadFinal(new ArraySegment<byte>(_buffer, _start, _end - _start), out ArraySegment<byte> last))
+                _pair.Proxy.ShowLast(Make(last));
+            _start = _end = 0;
+        }
+
+        private TcpTraffic Make(ArraySegment<byte> payload) => new(payload.ToBytes(), Source.Encoding, _pair, _toServer, leased: false);
+
+        private void Append(ArraySegment<byte> chunk)
+        {
+            int count = _end - _start;
+            if (_end + chunk.Count > _buffer.Length)
+            {
+                byte[] target = count + chunk.Count > _buffer.Length ? new byte[Math.Max(count + chunk.Count, Math.Max(4096, _buffer.Length * 2))] : _buffer;
+                Buffer.BlockCopy(_buffer, _start, target, 0, count);
+                _buffer = target;
+                _start = 0;
+                _end = count;
+            }
+            Buffer.BlockCopy(chunk.Array!, chunk.Offset, _buffer, _end, chunk.Count);
+            _end += chunk.Count;
+        }
+    }
+}

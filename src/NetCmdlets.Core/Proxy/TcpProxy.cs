@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using NetCmdlets.Core.Framing;
+using NetCmdlets.Core.Messages;
+using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Tcp;
+using NetCmdlets.Core.Tls;
+using NetCmdlets.Core.Transport;
+
+namespace NetCmdlets.Core.Proxy;
+
+/// <summary>
+/// Accepts clients and joins each to a connection of its own to one server (a relay, as socat
+/// TCP-LISTEN,fork TCP:host:port): bytes flow both ways as they are read, with no turn of the consumer
+/// per chunk. Its consumer takes, in order: a <see cref="TcpProxyConnection"/> notice per connection
+/// opened and closed, and (when it observes) a <see cref="TcpTraffic"/> message per message that passed.
+/// With <see cref="TcpProxyOptions.ConsumerForwards"/>, messages wait for the consumer, which forwards
+/// what it decides with <see cref="ReplyAsync"/>.
+/// </summary>
+/// <remarks>
+/// Statistics: BytesReceived and MessagesReceived count what clients sent (towards the server),
+/// BytesSent and MessagesSent what went back to them.
+/// </remarks>
+public sealed class TcpProxy : NetServer
+{
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HandshakeLimit = TimeSpan.FromSeconds(10);
+
+    private readonly TcpProxyOptions _options;
+    private readonly ServerAdmission _admission;
+    private readonly ConcurrentDictionary<int, ProxyPair> _pairs = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _listener;
+    private int _opening;
+
+    public TcpProxy(IPEndPoint localEndPoint, TcpProxyOptions options)
+        : base(localEndPoint, (options ?? throw new ArgumentNullException(nameof(options))).Client.QueueCapacity)
+    {
+        _options = options;
+        _admission = new ServerAdmission(options.Client, Statistics, Post);
+    }
+
+    public override string Protocol => "TCP";
+
+    public override MessageFraming Framing => _options.Client.Framing;
+
+    /// <summary>Where the proxy forwards to.</summary>
+    public string Upstream => EndPoints.Format(_options.RemoteHost, _options.RemotePort);
+
+    internal CancellationToken Stopping => _stopping.Token;
+
+    public override void Start()
+    {
+        _listener = Bind(SocketType.Stream, ProtocolType.Tcp, socket =>
+        {
+            socket.Bind(LocalEndPoint);
+            socket.Listen(512);
+        });
+        _ = AcceptLoopAsync(_listener);
+        if (_options.Client.IdleTimeout is { } idle) _ = SweepIdleAsync(idle);
+    }
+
+    /// <summary>Forwards <paramref name="replies"/> (a consumer's decision for <paramref name="request"/>) to the side the request was going to.</summary>
+    public override Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies)
+    {
+        if (request is not TcpTraffic traffic) throw new ArgumentException("A proxy forwards only its own traffic messages.", nameof(request));
+        try
+        {
+            return traffic.Destination.SendAsync(replies, CancellationToken.None);
+        }
+        catch (NetException e) when (e.Kind == NetErrorKind.ConnectionClosed && traffic.Destination.EndedWith is not null)
+        {
+            // That side ended with an error its close reports: what was decided has nowhere to go.
+            return Task.CompletedTask;
+        }
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Cancel();
+        _listener?.Dispose();
+        foreach (ProxyPair pair in _pairs.Values)
+        {
+            pair.Client.Close(CloseGrace);
+            pair.Upstream.Close(CloseGrace);
+        }
+        _pairs.Clear();
+    }
+
+    protected override ServerEvent OnTaken(ServerEvent serverEvent)
+    {
+        // What a side sent and nobody took is bounded: taking it lets that side read on.
+        if (serverEvent.Kind == ServerEventKind.Message && serverEvent.Message is TcpTraffic { SourceConnection: { } source } traffic)
+            source.MessageTaken(traffic.Length);
+        return base.OnTaken(serverEvent);
+    }
+
+    /// <summary>A traffic message shown to the consumer; completes once the queue took it (a slow consumer slows the traffic it watches).</summary>
+    internal Task ShowAsync(TcpTraffic traffic)
+    {
+        Count(traffic);
+        return Events.EnqueueAsync(ServerEvent.ForTraffic(traffic), _stopping.Token);
+    }
+
+    /// <summary>The last message of a direction, at its end: queued past the bound, since the end cannot wait.</summary>
+    internal void ShowLast(TcpTraffic traffic)
+    {
+        Count(traffic);
+        Events.EnqueueControl(ServerEvent.ForTraffic(traffic));
+    }
+
+    private void Count(TcpTraffic traffic)
+    {
+        if (traffic.Direction == MessageDirection.ClientToServer) Statistics.AddReceivedMessage();
+        else Statistics.AddSent(1, 0);
+    }
+
+    /// <summary>A message for the consumer to decide on; its side holds a lease for it until the consumer is done.</summary>
+    internal Task DeliverAsync(TcpTraffic traffic, TcpConnection source)
+    {
+        source.LeaseOut();
+        source.Untaken.Add(traffic.Length);
+        return ShowAsync(traffic);
+    }
+
+    internal void Closed(ProxyPair pair, NetException? error)
+    {
+        _pairs.TryRemove(pair.Id, out _);
+        // A reset is how many clients and servers hang up: it is recorded, not an error.
+        if (error is not null && error.Kind != NetErrorKind.ConnectionReset)
+        {
+            Statistics.AddError();
+            Post(error);
+        }
+        Post(new TcpProxyConnection(pair, TcpProxyEvent.Closed, error?.Message));
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var backoff = new RetryBackoff();
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket? client = null;
+            try
+            {
+                client = await listener.AcceptAsync().ConfigureAwait(false);
+                if (!_admission.Admits(client, Volatile.Read(ref _opening)))
+                {
+                    ServerAdmission.Refuse(client);
+                    continue;
+                }
+                var transport = new SocketTransport(client, inlineCompletions: _options.Client.ServerTls is null);
+                client = null;
+                Interlocked.Increment(ref _opening);
+                // Each on its own: a slow handshake or a slow server holds up no other client.
+                _ = OpenAsync(transport);
+                backoff.Succeeded();
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                client?.Dispose();
+                return;
+            }
+            catch (Exception)
+            {
+                client?.Dispose();
+                Statistics.AddError();
+                await backoff.FailedAsync(_stopping.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>TLS with the client if asked for, then the server for it; a failure is that client's alone, reported, and the proxy goes on.</summary>
+    private async Task OpenAsync(SocketTransport accepted)
+    {
+        ConnectionTransport transport = accepted;
+        TcpConnection? upstream = null;
+        try
+        {
+            if (_options.Client.ServerTls is { } tls)
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                limit.CancelAfter(HandshakeLimit);
+                transport = await TlsTransport.AuthenticateAsServerAsync(accepted, tls, limit.Token).ConfigureAwait(false);
+            }
+            var upstreamOptions = new ConnectionOptions { Framing = _options.Client.Framing, Encoding = _options.Client.Encoding, Tls = _options.UpstreamTls };
+            try
+            {
+                upstream = await TcpConnector.ConnectAsync(_options.RemoteHost, _options.RemotePort, upstreamOptions, _options.ConnectTimeout, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (NetException e)
+            {
+                // The client learns with a reset; the user learns why, for that client.
+                transport.ResetOnAbort();
+                transport.Abort();
+                Statistics.AddError();
+                Post(new NetException(e.Kind, Upstream, $"Could not reach {Upstream} for the client {accepted.RemoteEndPoint}: {e.Message}", e));
+                return;
+            }
+            var client = new TcpConnection(transport, TcpConnectionRole.Server, _options.Client.Framing, _options.Client.Encoding, Statistics);
+            var pair = new ProxyPair(this, client, upstream, _options.Observe && !_options.ConsumerForwards ? _options.Client.Framing : null);
+            _pairs[pair.Id] = pair;
+            Statistics.ConnectionOpened();
+            pair.Start(_options.ConsumerForwards);
+            if (_stopping.IsCancellationRequested)
+            {
+                client.Abort();
+                upstream.Abort();
+            }
+        }
+        catch (TlsException e) when (e.SentNothing)
+        {
+            // Connected and left without a byte: a health check, not a failed handshake.
+            transport.Abort();
+        }
+        catch (TlsException e)
+        {
+            transport.Abort();
+            Statistics.AddTlsFailure();
+            Post(new NetException(NetErrorKind.Tls, accepted.RemoteEndPoint.ToString(), e.Message, e));
+        }
+        catch (Exception)
+        {
+            // Stopped, or the client vanished mid-way: nothing to report.
+            transport.Abort();
+            upstream?.Abort();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _opening);
+        }
+    }
+
+    /// <summary>Closes proxied connections on which nothing moved either way for <paramref name="idle"/>.</summary>
+    private async Task SweepIdleAsync(TimeSpan idle)
+    {
+        TimeSpan every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(10).Ticks, Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks)));
+        long limit = (long)(idle.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(every, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (ProxyPair pair in _pairs.Values)
+            {
+                if (now - Math.Max(pair.Client.LastActivity, pair.Upstream.LastActivity) < limit || pair.Client.Working || pair.Upstream.Working) continue;
+                pair.Client.EndIdle(idle);
+                pair.Upstream.Close();
+            }
+        }
+    }
+}
