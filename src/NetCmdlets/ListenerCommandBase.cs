@@ -58,7 +58,7 @@ public abstract partial class ListenerCommandBase : NetCmdletBase
         {
             ThrowNetError(e);
         }
-        var started = new ListenerStarted(_server.Protocol, _server.LocalEndPoint, _server.Statistics);
+        var started = new ListenerStarted(_server.Protocol, _server.LocalEndPoint, _server.Statistics, _server);
         WriteVerbose(started.ToString());
         // With port 0 the user cannot know where to connect: the record is also tagged PSHOST, so it shows
         // as Write-Host would (but is not output: `| Select-Object -First N` still counts messages only,

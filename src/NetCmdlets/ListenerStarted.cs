@@ -6,12 +6,18 @@ namespace NetCmdlets;
 /// <summary>Written to the information stream (tag "Listening") once a server is bound, so port 0 can be read back.</summary>
 public sealed class ListenerStarted
 {
-    public ListenerStarted(string protocol, IPEndPoint localEndPoint, ServerStatistics statistics)
+    public ListenerStarted(string protocol, IPEndPoint localEndPoint, ServerStatistics statistics, Core.NetServer? server = null)
     {
         Protocol = protocol;
         LocalEndPoint = localEndPoint;
         Statistics = statistics;
+        _server = server;
     }
+
+    private readonly Core.NetServer? _server;
+
+    /// <summary>The server's TCP connections open now (read afresh each time): send to them from anywhere with Send-TcpMessage -Connection.</summary>
+    public System.Collections.Generic.IReadOnlyList<TcpConnection> Connections => _server?.OpenConnections ?? System.Array.Empty<TcpConnection>();
 
     /// <summary>The server's live figures.</summary>
     public ServerStatistics Statistics { get; }

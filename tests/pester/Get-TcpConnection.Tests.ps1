@@ -114,3 +114,100 @@ Describe 'Get-TcpConnection' {
         $made.State | Select-Object -Unique | Should -Be 'Closed'
     }
 }
+
+Describe 'Get-TcpConnection -Server, and pushing to a server''s connections from anywhere' {
+    BeforeAll {
+        # Python clients that connect, say so, then print every line the server sends until it closes.
+        $script:listenerClient = @'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'hello\n')
+f = s.makefile('rb')
+print(f.readline().decode().strip(), flush=True)
+for line in f:
+    print(line.decode().rstrip('\n'), flush=True)
+print('end', flush=True)
+'@
+    }
+
+    AfterEach {
+        Close-TestTcpConnection
+        Remove-TestServerJob
+    }
+
+    It 'lists a server job''s connections with their Server, as the job''s Connections does, and drops one that closed' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler { "hi $($_.Text)" }
+        $peers = @(1..3 | ForEach-Object { Start-PythonPeer $listenerClient -Arguments $job.Port })
+        try {
+            $peers.Ready | Should -Be 'hi hello', 'hi hello', 'hi hello'
+            $listed = @(Get-TcpConnection -Server $job)
+            $listed.Count | Should -Be 3
+            $listed | ForEach-Object { "$($_.Server)" | Should -Be "127.0.0.1:$($job.Port)"; $_.Role | Should -Be 'Server' }
+            @($job.Connections.Id) | Should -Be @($listed.Id)
+            @($job | Get-TcpConnection -Id $listed[1].Id).Id | Should -Be $listed[1].Id
+            $listed[0] | Close-TcpConnection
+            Wait-PythonPeer $peers[0] | Should -Be 'end'
+            Wait-TestCondition { @(Get-TcpConnection -Server $job).Count -eq 2 } | Should -BeTrue
+            Get-TcpConnection -Server 'not a server' -ErrorVariable notServer -ErrorAction SilentlyContinue
+            ($notServer[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'NotAServer'
+        }
+        finally { $peers | ForEach-Object { Stop-PythonPeer $_ } }
+    }
+
+    It 'pushes from the console and from four runspaces at once: every message whole, each sender''s in order' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler { "hi $($_.Text)" }
+        $peer = Start-PythonPeer $listenerClient -Arguments $job.Port
+        try {
+            $peer.Ready | Should -Be 'hi hello'
+            $connection = @(Get-TcpConnection -Server $job)[0]
+            Send-TcpMessage -Connection $connection -Message 'from the console'
+            $module = (Get-Module NetCmdlets).Path
+            $senders = foreach ($sender in 1..4) {
+                $ps = [powershell]::Create()
+                $null = $ps.AddScript({
+                        param($module, $connection, $sender)
+                        Import-Module $module
+                        foreach ($n in 1..100) { Send-TcpMessage -Connection $connection -Message "sender $sender message $n $('x' * 200)" }
+                    }).AddArgument($module).AddArgument($connection).AddArgument($sender)
+                [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
+            }
+            foreach ($s in $senders) {
+                $s.Handle.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(60)) | Should -BeTrue
+                $s.PowerShell.EndInvoke($s.Handle)
+                $s.PowerShell.Streams.Error | Should -BeNullOrEmpty
+                $s.PowerShell.Dispose()
+            }
+            $connection | Close-TcpConnection
+            $lines = @((Wait-PythonPeer $peer) -split "`n")
+            $lines[0] | Should -Be 'from the console'
+            $lines[-1] | Should -Be 'end'
+            $pushed = @($lines | Where-Object { $_ -like 'sender *' })
+            $pushed.Count | Should -Be 400
+            $pushed | ForEach-Object { $_ | Should -Match "^sender \d message \d+ x{200}$" }
+            foreach ($sender in 1..4) {
+                @($pushed | Where-Object { $_ -like "sender $sender *" } | ForEach-Object { [int]($_ -split ' ')[3] }) | Should -Be (1..100)
+            }
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It 'a handler sends to the server''s other connections (a broadcast); a connection that closed gives a ConnectionClosed error' {
+        $job = Start-TcpServer -Port 0 -AsJob -Handler {
+            Get-TcpConnection -Server $_.Connection | Where-Object Id -NE $_.ConnectionId | Send-TcpMessage -Message "from $($_.ConnectionId): $($_.Text)"
+            "sent $($_.Text)"
+        }
+        $first = Start-PythonPeer $listenerClient -Arguments $job.Port
+        try {
+            $first.Ready | Should -Be 'sent hello'
+            $second = New-TcpConnection -ComputerName 127.0.0.1 -Port $job.Port
+            (Send-TcpMessage -Connection $second -Message 'news' -Receive).Text | Should -Be 'sent news'
+            $pushed = Get-TcpConnection -Server $job | Where-Object { "$($_.RemoteEndPoint)" -ne "$($second.LocalEndPoint)" }
+            $second | Close-TcpConnection
+            $pushed | Close-TcpConnection
+            @((Wait-PythonPeer $first) -split "`n")[0] | Should -BeLike 'from *: news'
+            Send-TcpMessage -Connection $pushed -Message 'too late' -ErrorVariable late -ErrorAction SilentlyContinue
+            ($late[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'ConnectionClosed'
+        }
+        finally { Stop-PythonPeer $first }
+    }
+}

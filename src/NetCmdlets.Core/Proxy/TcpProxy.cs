@@ -37,6 +37,7 @@ public sealed class TcpProxy : NetServer
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private int _opening;
+    private NetEndPoint? _endPoint;
 
     public TcpProxy(IPEndPoint localEndPoint, TcpProxyOptions options)
         : base(localEndPoint, (options ?? throw new ArgumentNullException(nameof(options))).Client.QueueCapacity)
@@ -53,6 +54,18 @@ public sealed class TcpProxy : NetServer
     public string Upstream => EndPoints.Format(_options.RemoteHost, _options.RemotePort);
 
     internal CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>The client side of every proxied connection open now.</summary>
+    public override IReadOnlyList<TcpConnection> OpenConnections
+    {
+        get
+        {
+            var open = new List<TcpConnection>(_pairs.Count);
+            foreach (ProxyPair pair in _pairs.Values) open.Add(pair.Client);
+            open.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return open;
+        }
+    }
 
     public override void Start()
     {
@@ -202,7 +215,7 @@ public sealed class TcpProxy : NetServer
                 Post(new NetException(e.Kind, Upstream, $"Could not reach {Upstream} for the client {accepted.RemoteEndPoint}: {e.Message}", e));
                 return;
             }
-            var client = new TcpConnection(transport, TcpConnectionRole.Server, _options.Client.Framing, _options.Client.Encoding, Statistics);
+            var client = new TcpConnection(transport, TcpConnectionRole.Server, _options.Client.Framing, _options.Client.Encoding, Statistics) { Server = _endPoint ??= new NetEndPoint(LocalEndPoint), Owner = this };
             var pair = new ProxyPair(this, client, upstream, _options.Observe && !_options.ConsumerForwards ? _options.Client.Framing : null);
             _pairs[pair.Id] = pair;
             Statistics.ConnectionOpened();

@@ -79,6 +79,9 @@ public abstract class NetServer : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>The TCP connections open now, in order of Id (for UDP, none): push to them from anywhere with SendAsync.</summary>
+    public virtual IReadOnlyList<TcpConnection> OpenConnections => Array.Empty<TcpConnection>();
+
     protected virtual ServerEvent OnTaken(ServerEvent serverEvent)
     {
         if (serverEvent.Kind == ServerEventKind.Notice) Interlocked.Decrement(ref _pendingNotices);

@@ -67,6 +67,12 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
 
     public DateTime ConnectedAt { get; }
 
+    /// <summary>The endpoint of the server (or proxy) that accepted it; null for a connection opened on its own.</summary>
+    public NetEndPoint? Server { get; internal set; }
+
+    /// <summary>The server (or proxy) that accepted it, for the list of its connections; null for one opened on its own.</summary>
+    internal NetServer? Owner { get; set; }
+
     public TcpConnectionState State =>
         _lifetime.IsFinished ? TcpConnectionState.Closed
         : _lifetime.Current == ConnectionLifetime.Phase.SendClosed ? TcpConnectionState.SendClosed

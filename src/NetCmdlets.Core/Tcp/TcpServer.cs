@@ -57,6 +57,20 @@ public sealed class TcpServer : NetServer
 
     public ICollection<TcpConnection> Connections => _connections.Values;
 
+    public override IReadOnlyList<TcpConnection> OpenConnections
+    {
+        get
+        {
+            var open = new List<TcpConnection>(_connections.Count);
+            foreach (TcpConnection connection in _connections.Values)
+            {
+                if (connection.State != TcpConnectionState.Closed) open.Add(connection);
+            }
+            open.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return open;
+        }
+    }
+
     public override void Start()
     {
         Socket listener = Bind(SocketType.Stream, ProtocolType.Tcp, s =>
@@ -122,6 +136,8 @@ public sealed class TcpServer : NetServer
         connection.FramesInTurn = _options.FrameInTurn;
         connection.Buffers = _buffers;
         connection.SendStallLimit = SendStallLimit;
+        connection.Server = _serverEndPoint ??= new NetEndPoint(LocalEndPoint);
+        connection.Owner = this;
         // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
         connection.LeaseOut();
         _connections[connection.Id] = connection;
@@ -213,6 +229,7 @@ public sealed class TcpServer : NetServer
 
     private readonly PendingHandshakes _handshakes;
     private readonly ServerAdmission _admission;
+    private NetEndPoint? _serverEndPoint;
     /// <summary>
     /// Closes connections on which nothing moved for <paramref name="idle"/>: no byte either way and no
     /// message queued, handled or answered. A sweep a few times per limit (at most once a second) finds them.

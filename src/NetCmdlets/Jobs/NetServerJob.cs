@@ -64,6 +64,11 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
     /// <summary>Messages received while the job's output already held its limit (-JobOutputLimit), so not kept.</summary>
     public long DroppedOutput => Interlocked.Read(ref _droppedOutput);
 
+    private ListenerStarted? _started;
+
+    /// <summary>The server's TCP connections open now (none for UDP): Send-TcpMessage -Connection pushes to them from this session.</summary>
+    public System.Collections.Generic.IReadOnlyList<TcpConnection> Connections => _started?.Connections ?? System.Array.Empty<TcpConnection>();
+
     public override string StatusMessage => LocalEndPoint is null ? string.Empty : $"{Protocol} {LocalEndPoint}";
 
     public override bool HasMoreData =>
@@ -199,6 +204,7 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
         {
             Protocol = started.Protocol;
             Statistics = started.Statistics;
+            _started = started;
             LocalEndPoint = started.LocalEndPoint;
             _listening.Set();
         }
