@@ -33,6 +33,21 @@ public sealed class TcpMessage : NetMessage
 
     internal Framing.LineEnding? LineEnding { get; set; }
 
+    /// <summary>
+    /// Sends <paramref name="text"/>, framed by each one's framing, to every other connection of the server
+    /// that received this message (a broadcast); a connection that does not read is dropped rather than waited for.
+    /// </summary>
+    /// <exception cref="System.InvalidOperationException">No server received this message.</exception>
+    public void Broadcast(string text) => Broadcast(Encoding.GetBytes(text ?? throw new System.ArgumentNullException(nameof(text))));
+
+    /// <summary>Sends <paramref name="data"/> as one message to every other connection of the server that received this message.</summary>
+    public void Broadcast(byte[] data)
+    {
+        if (Connection.Owner is not TcpServer server)
+            throw new System.InvalidOperationException($"Connection {Connection} was not accepted by a server: there is nobody else to broadcast to.");
+        server.Broadcast(Connection, new[] { Outgoing.Payload(data ?? throw new System.ArgumentNullException(nameof(data))) });
+    }
+
     /// <summary>The connection's Id, for grouping and sorting.</summary>
     public int ConnectionId => Connection.Id;
 }

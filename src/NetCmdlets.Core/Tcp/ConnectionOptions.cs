@@ -29,6 +29,20 @@ public sealed class ConnectionOptions
     /// </summary>
     public bool FrameInTurn { get; set; }
 
+    /// <summary>
+    /// A server whose connections talk to each other (ncat --broker): with <see cref="BrokerRelaysMessages"/>
+    /// each message goes to all the other connections as it is taken; a reply (a handler's output) goes to
+    /// all of them, the sender included. A member that takes none of what is queued for it past its send
+    /// budget is dropped with a warning instead of slowing the others.
+    /// </summary>
+    public bool Broker { get; set; }
+
+    /// <summary>As <see cref="Broker"/> (ncat --chat): members are named &lt;userN&gt;, what each sends carries its name, and joins and leaves are announced.</summary>
+    public bool Chat { get; set; }
+
+    /// <summary>With <see cref="Broker"/>: the server forwards each message itself as it is taken (no handler decides).</summary>
+    public bool BrokerRelaysMessages { get; set; } = true;
+
     /// <summary>A server closes a connection on which nothing moved (no byte either way, no message being handled) this long; null for no limit.</summary>
     public System.TimeSpan? IdleTimeout { get; set; }
 

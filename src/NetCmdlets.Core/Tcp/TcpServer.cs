@@ -39,6 +39,7 @@ public sealed class TcpServer : NetServer
         _options = options ?? new ConnectionOptions();
         _handshakes = new PendingHandshakes(maxHandshakes);
         _admission = new ServerAdmission(_options, Statistics, Post);
+        if (_options.Broker || _options.Chat) _broker = new ServerBroker(this, _options.Chat);
         if (_options.MaxBufferedBytes > 0) Statistics.Buffers = _buffers = new ServerBufferBudget(_options.MaxBufferedBytes, TrimBuffers);
     }
 
@@ -56,6 +57,10 @@ public sealed class TcpServer : NetServer
     internal Action<Socket>? AcceptedHook { get; set; }
 
     public ICollection<TcpConnection> Connections => _connections.Values;
+
+    /// <summary>Sends <paramref name="items"/> to every open connection but <paramref name="except"/>; one that does not read is dropped rather than waited for.</summary>
+    internal void Broadcast(TcpConnection except, IReadOnlyList<Outgoing> items) =>
+        (_broker ?? new ServerBroker(this, chat: false)).Broadcast(except, items);
 
     public override IReadOnlyList<TcpConnection> OpenConnections
     {
@@ -88,6 +93,12 @@ public sealed class TcpServer : NetServer
     public override Task ReplyAsync(NetMessage request, IReadOnlyList<Outgoing> replies)
     {
         TcpConnection connection = ((TcpMessage)request).Connection;
+        if (_broker is not null)
+        {
+            // A broker's replies are for everyone.
+            _broker.Relay(connection, replies, toSenderToo: true);
+            return Task.CompletedTask;
+        }
         try
         {
             return connection.SendAsync(replies, CancellationToken.None);
@@ -116,16 +127,20 @@ public sealed class TcpServer : NetServer
         {
             serverEvent.Connection!.CloseWhenSent(SendStallLimit);
             _connections.TryRemove(serverEvent.Connection.Id, out _);
+            _broker?.Left(serverEvent.Connection);
         }
         else if (serverEvent.Kind == ServerEventKind.Message)
         {
             // Bytes a connection may have waiting here are bounded too: taking them lets it read on.
             serverEvent.Connection!.MessageTaken(serverEvent.Message!.Length);
             if (!_options.ConsumerReturnsLeases) serverEvent.Connection.ReturnLease();
+            if (_broker is not null && _options.BrokerRelaysMessages)
+                _broker.Relay(serverEvent.Connection, new[] { Outgoing.Payload(serverEvent.Message.Data) }, toSenderToo: false);
         }
-        else if (serverEvent.Kind == ServerEventKind.Opened && !_options.ConsumerReturnsLeases)
+        else if (serverEvent.Kind == ServerEventKind.Opened)
         {
-            serverEvent.Connection!.ReturnLease();
+            if (!_options.ConsumerReturnsLeases) serverEvent.Connection!.ReturnLease();
+            _broker?.Joined(serverEvent.Connection!);
         }
         return base.OnTaken(serverEvent);
     }
@@ -230,6 +245,7 @@ public sealed class TcpServer : NetServer
     private readonly PendingHandshakes _handshakes;
     private readonly ServerAdmission _admission;
     private NetEndPoint? _serverEndPoint;
+    private readonly ServerBroker? _broker;
     /// <summary>
     /// Closes connections on which nothing moved for <paramref name="idle"/>: no byte either way and no
     /// message queued, handled or answered. A sweep a few times per limit (at most once a second) finds them.

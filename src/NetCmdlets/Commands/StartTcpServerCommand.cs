@@ -35,6 +35,18 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
     public SwitchParameter Raw { get; set; }
 
     /// <summary>
+    /// The clients talk to each other (ncat --broker): each message goes to all the other clients; with a
+    /// -Handler, what it outputs goes to all of them instead. A client that does not read is dropped with a
+    /// warning once 4 MiB wait for it, rather than slowing the others.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Broker { get; set; }
+
+    /// <summary>As -Broker (ncat --chat): clients are named &lt;userN&gt;, each message forwarded starts with its sender's name, and joins and leaves are announced.</summary>
+    [Parameter]
+    public SwitchParameter Chat { get; set; }
+
+    /// <summary>
     /// Each connection cuts its next message only once the handler has finished with the one before, so a
     /// handler can switch the framing (Set-TcpConnection) or start TLS exactly from the next byte. Always so
     /// with -ThrottleLimit 1 and with -OnConnect; with -ThrottleLimit above 1 it is asked for with this switch.
@@ -67,6 +79,9 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
         options.FrameInTurn = OnConnect is not null || (Handler is not null && (ThrottleLimit == 1 || FrameInTurn));
         // ServerPump and the handler runners hand each message's lease back once its reply is queued.
         options.ConsumerReturnsLeases = true;
+        options.Broker = Broker || Chat;
+        options.Chat = Chat;
+        options.BrokerRelaysMessages = Handler is null;
         ServerLimitParameters.Apply(this, options);
         options.MaxBufferedBytes = MaxBufferedBytes;
         options.ServerTls = TlsServerParameters.Resolve(this);
