@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
+using NetCmdlets.Core.Proxy.Faults;
 using NetCmdlets.Core.Framing;
 using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Tcp;
@@ -19,6 +21,8 @@ internal sealed class ProxyPair
     private readonly Observer? _toClientObserver;
     private int _ended;
     private NetException? _error;
+    private readonly Dictionary<(TcpFault, bool), FaultRun> _runs = new();
+    private volatile string? _endedByFault;
 
     public ProxyPair(TcpProxy proxy, TcpConnection client, TcpConnection upstream, MessageFraming? observed)
     {
@@ -56,6 +60,78 @@ internal sealed class ProxyPair
     /// <summary>What passed one way, shown as traffic messages when the proxy observes; completes when the proxy's queue took them.</summary>
     public Task Observe(bool toServer, ArraySegment<byte> chunk) =>
         (toServer ? _toServerObserver : _toClientObserver)?.AddAsync(chunk) ?? Task.CompletedTask;
+
+    /// <summary>Forwards what one side sent to the other, through the proxy's faults that act on it; completes once the loop may read on.</summary>
+    public Task Forward(bool toServer, ArraySegment<byte> chunk)
+    {
+        TcpFault[] faults = Proxy.Faults;
+        if (faults.Length == 0)
+        {
+            (toServer ? Upstream : Client).Sender.ForwardRaw(chunk);
+            return Task.CompletedTask;
+        }
+        return Apply(faults, 0, toServer, chunk);
+    }
+
+    private Task Apply(TcpFault[] faults, int index, bool toServer, ArraySegment<byte> chunk)
+    {
+        while (index < faults.Length && !faults[index].ActsOn(toServer)) index++;
+        if (index == faults.Length)
+        {
+            if (_endedByFault is null) (toServer ? Upstream : Client).Sender.ForwardRaw(chunk);
+            return Task.CompletedTask;
+        }
+        FaultRun run = RunOf(faults[index], toServer);
+        // A fault that ended what it acts on swallows the rest.
+        if (run.Stopped) return Task.CompletedTask;
+        if (!run.Active) return Apply(faults, index + 1, toServer, chunk);
+        int following = index + 1;
+        return faults[index].ApplyAsync(run, chunk, piece => Apply(faults, following, toServer, piece));
+    }
+
+    private FaultRun RunOf(TcpFault fault, bool toServer)
+    {
+        lock (_runs)
+        {
+            if (!_runs.TryGetValue((fault, toServer), out FaultRun? run))
+                _runs[(fault, toServer)] = run = new FaultRun(this, toServer, fault.Probability >= 1 || FaultRandom.Next() < fault.Probability);
+            return run;
+        }
+    }
+
+    /// <summary>Completes once what was forwarded one way has been written (or that side has closed).</summary>
+    public async Task Flush(bool toServer)
+    {
+        try
+        {
+            await (toServer ? Upstream : Client).FlushAsync().ConfigureAwait(false);
+        }
+        catch (NetException)
+        {
+            // Closed meanwhile: nothing is left to wait for.
+        }
+    }
+
+    /// <summary>A fault ends the connection, both sides: with a reset, or with a clean close.</summary>
+    public void EndByFault(bool reset, string why)
+    {
+        _endedByFault ??= why;
+        foreach (TcpConnection side in new[] { Client, Upstream })
+        {
+            if (reset)
+            {
+                side.Transport.ResetOnAbort();
+                side.Abort();
+            }
+            else
+            {
+                side.Close();
+            }
+        }
+    }
+
+    /// <summary>What a fault did to end the connection, for its closing record.</summary>
+    public string? EndedByFault => _endedByFault;
 
     /// <summary>One direction's reading ended: cleanly (its peer sent FIN) or with <paramref name="error"/>.</summary>
     public void DirectionEnded(bool toServer, NetException? error)

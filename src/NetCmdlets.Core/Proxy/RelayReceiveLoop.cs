@@ -48,8 +48,11 @@ internal sealed class RelayReceiveLoop : ReceiveLoop
     protected override Task DeliverAsync(ArraySegment<byte> payload)
     {
         if (_consumerForwards) return _pair.Proxy.DeliverAsync(new TcpTraffic(payload.ToBytes(), Connection.Encoding, _pair, _toServer, leased: true), Connection);
-        _destination.Sender.ForwardRaw(payload);
-        return _pair.Observe(_toServer, payload);
+        Task forwarded = _pair.Forward(_toServer, payload);
+        Task observed = _pair.Observe(_toServer, payload);
+        // Both done with the loop's buffer before it reads again.
+        if (forwarded.IsCompleted && observed.IsCompleted) return observed.IsFaulted ? observed : forwarded;
+        return Task.WhenAll(forwarded, observed);
     }
 
     protected override void Ended(NetException? error) => _pair.DirectionEnded(_toServer, error);

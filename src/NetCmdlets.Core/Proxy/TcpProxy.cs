@@ -55,6 +55,14 @@ public sealed class TcpProxy : NetServer
 
     internal CancellationToken Stopping => _stopping.Token;
 
+    private volatile Faults.TcpFault[] _faults = Array.Empty<Faults.TcpFault>();
+
+    /// <summary>The faults applied, in order, to what the proxy forwards by itself (not to what a consumer forwards).</summary>
+    public Faults.TcpFault[] Faults => _faults;
+
+    /// <summary>Replaces the faults, for the connections open now too: from their next chunk on.</summary>
+    public void SetFaults(IEnumerable<Faults.TcpFault> faults) => _faults = new List<Faults.TcpFault>(faults ?? Array.Empty<Faults.TcpFault>()).ToArray();
+
     /// <summary>The client side of every proxied connection open now.</summary>
     public override IReadOnlyList<TcpConnection> OpenConnections
     {
@@ -150,7 +158,7 @@ public sealed class TcpProxy : NetServer
             Statistics.AddError();
             Post(error);
         }
-        Post(new TcpProxyConnection(pair, TcpProxyEvent.Closed, error?.Message));
+        Post(new TcpProxyConnection(pair, TcpProxyEvent.Closed, pair.EndedByFault ?? error?.Message));
     }
 
     private async Task AcceptLoopAsync(Socket listener)

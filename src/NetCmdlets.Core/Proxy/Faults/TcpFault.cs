@@ -1,0 +1,63 @@
+using System;
+using System.Threading.Tasks;
+
+namespace NetCmdlets.Core.Proxy.Faults;
+
+/// <summary>Which way through a proxy a fault acts on.</summary>
+public enum FaultDirection
+{
+    ClientToServer,
+    ServerToClient,
+    Both,
+}
+
+/// <summary>
+/// One way a network misbehaves, applied by a proxy to what it forwards (Toxiproxy's toxics are the
+/// model): each kind is a small type of its own, and a proxy chains the ones it has, in order. A fault
+/// acts on a connection with its <see cref="Probability"/>, drawn once per connection and direction.
+/// </summary>
+public abstract class TcpFault
+{
+    /// <summary>Which way it acts on; both by default.</summary>
+    public FaultDirection Direction { get; set; } = FaultDirection.Both;
+
+    /// <summary>The share of connections it acts on, from 0 to 1; 1 by default.</summary>
+    public double Probability { get; set; } = 1;
+
+    /// <summary>Latency, Bandwidth, Slice, ResetAfter, CloseAfter, Timeout.</summary>
+    public abstract string Kind { get; }
+
+    internal bool ActsOn(bool toServer) => Direction == FaultDirection.Both || (Direction == FaultDirection.ClientToServer) == toServer;
+
+    /// <summary>Passes <paramref name="chunk"/> on through <paramref name="next"/>, changed, in pieces or later, or not at all.</summary>
+    /// <param name="run">This fault's state on one direction of one connection.</param>
+    internal abstract Task ApplyAsync(FaultRun run, ArraySegment<byte> chunk, Func<ArraySegment<byte>, Task> next);
+
+    public override string ToString() => $"{Kind} ({Direction}{(Probability < 1 ? $", {Probability:P0} of connections" : "")})";
+
+    private protected static Task Delay(double milliseconds) => milliseconds >= 1 ? Task.Delay(TimeSpan.FromMilliseconds(milliseconds)) : Task.CompletedTask;
+}
+
+/// <summary>A fault's state on one direction of one proxied connection.</summary>
+internal sealed class FaultRun
+{
+    public FaultRun(ProxyPair pair, bool toServer, bool active)
+    {
+        Pair = pair;
+        ToServer = toServer;
+        Active = active;
+    }
+
+    public ProxyPair Pair { get; }
+
+    public bool ToServer { get; }
+
+    /// <summary>Drawn once with the fault's probability: whether it acts on this connection at all.</summary>
+    public bool Active { get; }
+
+    /// <summary>Bytes this fault has let through so far.</summary>
+    public long Passed { get; set; }
+
+    /// <summary>The fault has ended what it acts on (a reset, a close, a black hole): nothing more passes.</summary>
+    public bool Stopped { get; set; }
+}
