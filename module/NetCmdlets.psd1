@@ -24,6 +24,8 @@
         'New-TlsCertificate'
         'Test-TcpPort'
         'Start-TcpProxy'
+        'Set-TcpProxy'
+        'New-TcpFault'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -16,6 +16,8 @@ public sealed class ListenerStarted
 
     private readonly Core.NetServer? _server;
 
+    internal Core.NetServer? Server => _server;
+
     /// <summary>The server's TCP connections open now (read afresh each time): send to them from anywhere with Send-TcpMessage -Connection.</summary>
     public System.Collections.Generic.IReadOnlyList<TcpConnection> Connections => _server?.OpenConnections ?? System.Array.Empty<TcpConnection>();
 

@@ -10,7 +10,7 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $module = Get-Module NetCmdlets
-    $expectedCmdlets = 'Close-TcpConnection', 'Get-TcpConnection', 'New-TcpConnection', 'New-TcpFraming', 'New-TlsCertificate', 'Receive-TcpMessage', 'Receive-UdpDatagram', 'Send-TcpMessage', 'Send-UdpDatagram', 'Set-TcpConnection', 'Start-TcpProxy', 'Start-TcpServer', 'Start-UdpServer', 'Test-TcpPort'
+    $expectedCmdlets = 'Close-TcpConnection', 'Get-TcpConnection', 'New-TcpConnection', 'New-TcpFault', 'New-TcpFraming', 'New-TlsCertificate', 'Receive-TcpMessage', 'Receive-UdpDatagram', 'Send-TcpMessage', 'Send-UdpDatagram', 'Set-TcpConnection', 'Set-TcpProxy', 'Start-TcpProxy', 'Start-TcpServer', 'Start-UdpServer', 'Test-TcpPort'
 
     # Parameters every cmdlet gets from PowerShell: described by about_CommonParameters, not by each help page.
     $commonParameters = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters

@@ -39,6 +39,10 @@ public sealed partial class StartTcpProxyCommand : HandlerServerCommandBase
     [Parameter]
     public string? RemoteServerName { get; set; }
 
+    /// <summary>Faults from New-TcpFault, applied in order to what the proxy forwards; Set-TcpProxy changes them while it runs.</summary>
+    [Parameter]
+    public Core.Proxy.Faults.TcpFault[]? Fault { get; set; }
+
     /// <summary>Limit for reaching the server for each client, in seconds.</summary>
     [Parameter]
     [ValidateRange(0.001, 2147483)]
@@ -71,6 +75,8 @@ public sealed partial class StartTcpProxyCommand : HandlerServerCommandBase
             ConsumerForwards = Handler is not null,
         };
         WriteVerbose($"Forwarding to {options.RemoteHost}:{options.RemotePort}.");
-        return new TcpProxy(localEndPoint, options);
+        var proxy = new TcpProxy(localEndPoint, options);
+        if (Fault is not null) proxy.SetFaults(Fault);
+        return proxy;
     }
 }

@@ -66,6 +66,9 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
 
     private ListenerStarted? _started;
 
+    /// <summary>The server the job runs, once it listens.</summary>
+    internal Core.NetServer? Server => _started?.Server;
+
     /// <summary>The server's TCP connections open now (none for UDP): Send-TcpMessage -Connection pushes to them from this session.</summary>
     public System.Collections.Generic.IReadOnlyList<TcpConnection> Connections => _started?.Connections ?? System.Array.Empty<TcpConnection>();
 
