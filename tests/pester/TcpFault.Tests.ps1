@@ -147,22 +147,24 @@ Describe 'Set-TcpProxy' {
     }
 
     It 'replaces the faults of a running proxy, for new connections and open ones, and -ClearFault removes them' {
+        # A long latency, so that with and without it cannot be confused on a busy machine.
+        $slow = New-TcpFault -LatencyMs 1500 -Direction ServerToClient
         $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob
-        (Invoke-Asker $proxy.Port).First | Should -BeLessThan 0.25
-        $proxy | Set-TcpProxy -Fault (New-TcpFault -LatencyMs 300 -Direction ServerToClient) -PassThru | Should -Be $proxy
-        (Invoke-Asker $proxy.Port).First | Should -BeGreaterOrEqual 0.29
-        # An open connection: clean, then slowed, then clean again.
+        (Invoke-Asker $proxy.Port).First | Should -BeLessThan 1.4
+        $proxy | Set-TcpProxy -Fault $slow -PassThru | Should -Be $proxy
+        (Invoke-Asker $proxy.Port).First | Should -BeGreaterOrEqual 1.49
+        # An open connection: clean, then slowed.
         $client = New-TestTcpClient $proxy.Port
         $proxy | Set-TcpProxy -ClearFault
         $clock = [Diagnostics.Stopwatch]::StartNew()
         Send-TestLines $client 'one'
         $null = Read-TestLine $client
-        $clock.Elapsed.TotalSeconds | Should -BeLessThan 0.25
-        $proxy | Set-TcpProxy -Fault (New-TcpFault -LatencyMs 300 -Direction ServerToClient)
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 1.4
+        $proxy | Set-TcpProxy -Fault $slow
         $clock.Restart()
         Send-TestLines $client 'two'
         $null = Read-TestLine $client
-        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.29
+        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.49
         $client.Dispose()
     }
 
