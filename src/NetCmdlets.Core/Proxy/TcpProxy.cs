@@ -234,16 +234,9 @@ public sealed class TcpProxy : NetServer
                 upstream.Abort();
             }
         }
-        catch (TlsException e) when (e.SentNothing)
-        {
-            // Connected and left without a byte: a health check, not a failed handshake.
-            transport.Abort();
-        }
         catch (TlsException e)
         {
-            transport.Abort();
-            Statistics.AddTlsFailure();
-            Post(new NetException(NetErrorKind.Tls, accepted.RemoteEndPoint.ToString(), e.Message, e));
+            HandshakeFailed(accepted, e);
         }
         catch (Exception)
         {

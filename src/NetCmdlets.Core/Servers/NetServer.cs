@@ -79,6 +79,18 @@ public abstract class NetServer : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>
+    /// A client's TLS handshake failed: its transport is aborted; one that left without a byte (a health
+    /// check, a port scan) is no failure, any other is counted and reported to the consumer.
+    /// </summary>
+    private protected void HandshakeFailed(Transport.ConnectionTransport transport, Tls.TlsException failure)
+    {
+        transport.Abort();
+        if (failure.SentNothing) return;
+        Statistics.AddTlsFailure();
+        Post(new Net.NetException(Net.NetErrorKind.Tls, transport.RemoteEndPoint.ToString(), failure.Message, failure));
+    }
+
     /// <summary>The TCP connections open now, in order of Id (for UDP, none): push to them from anywhere with SendAsync.</summary>
     public virtual IReadOnlyList<TcpConnection> OpenConnections => Array.Empty<TcpConnection>();
 

@@ -189,16 +189,9 @@ public sealed class TcpServer : NetServer
                 $"The TLS handshake with {transport.RemoteEndPoint} was ended unfinished to make room: {_handshakes.Limit} newer handshakes were under way.",
                 new TlsException(TlsFailure.Timeout, "ended to make room for newer handshakes")));
         }
-        catch (TlsException e) when (e.SentNothing)
-        {
-            // Connected and left without a byte: a health check or a port scan, not a failed handshake.
-            transport.Abort();
-        }
         catch (TlsException e)
         {
-            transport.Abort();
-            Statistics.AddTlsFailure();
-            Post(new NetException(NetErrorKind.Tls, transport.RemoteEndPoint.ToString(), e.Message, e));
+            HandshakeFailed(transport, e);
         }
         catch (Exception)
         {
