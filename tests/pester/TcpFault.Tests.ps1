@@ -174,3 +174,133 @@ Describe 'Set-TcpProxy' {
         ($wrong[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'NotAProxy'
     }
 }
+
+Describe 'Faults on the messages of a framing' {
+    BeforeAll {
+        # An upstream that sends back every byte it reads, and ends its side when the client ends its.
+        $script:echo = @'
+import socket, threading
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(16)
+print(l.getsockname()[1], flush=True)
+def serve(c):
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b: break
+            c.sendall(b)
+        c.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'@
+        # A client that sends N messages (lines, or 4-byte length-prefixed frames of 64 random bytes), then
+        # a last line without its line feed, ends its side, reads the echo to the end, and compares.
+        $script:sender = @'
+import json, os, socket, struct, sys, threading
+port, mode, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.create_connection(('127.0.0.1', port))
+print('connected', flush=True)
+if mode == 'lines':
+    sent = [('line %d' % i).encode() for i in range(n)]
+    wire = b''.join(m + b'\n' for m in sent) + b'tail'
+else:
+    sent = [os.urandom(64) for i in range(n)]
+    wire = b''.join(struct.pack('>I', len(m)) + m for m in sent)
+def send():
+    s.sendall(wire); s.shutdown(socket.SHUT_WR)
+threading.Thread(target=send).start()
+s.settimeout(20)
+got = b''
+while True:
+    b = s.recv(65536)
+    if not b: break
+    got += b
+if mode == 'lines':
+    back = got.split(b'\n')
+    tail = back.pop()
+    print(json.dumps({'count': len(back), 'inOrder': all(m in sent for m in back) and [sent.index(m) for m in back] == sorted(sent.index(m) for m in back), 'same': sum(1 for a, b in zip(sent, back) if a == b), 'tail': tail.decode('latin-1'), 'oneBit': sum(1 for a, b in zip(sent, back) if len(a) == len(b) and sum(bin(x ^ y).count('1') for x, y in zip(a, b)) == 1)}))
+else:
+    back = []
+    while len(got) >= 4:
+        size = struct.unpack('>I', got[:4])[0]; back.append(got[4:4 + size]); got = got[4 + size:]
+    print(json.dumps({'count': len(back), 'left': len(got), 'same': sum(1 for a, b in zip(sent, back) if a == b), 'oneBit': sum(1 for a, b in zip(sent, back) if len(a) == len(b) and sum(bin(x ^ y).count('1') for x, y in zip(a, b)) == 1)}))
+'@
+        $script:upstream = Start-PythonPeer $echo
+
+        function Invoke-Sender {
+            param([int] $Port, [string] $Mode, [int] $Count)
+            Wait-PythonPeer (Start-PythonPeer $sender -Arguments $Port, $Mode, $Count) | ConvertFrom-Json
+        }
+    }
+    AfterAll {
+        Stop-PythonPeer $upstream
+    }
+    AfterEach {
+        Remove-TestServerJob
+    }
+
+    It 'makes drop and corrupt faults for a framing' {
+        $drop = New-TcpFault -DropRate 0.5 -Framing LengthPrefixed -Direction ClientToServer
+        $drop.Kind | Should -Be 'Drop'
+        $drop.Rate | Should -Be 0.5
+        $drop.Framing.Name | Should -Be 'LengthPrefixed'
+        (New-TcpFault -CorruptRate 1).Framing.Name | Should -Be 'Line'
+        (New-TcpFault -CorruptRate 1 -Delimiter ';').Framing.Name | Should -Be 'Delimiter'
+        { New-TcpFault -DropRate 1.5 } | Should -Throw
+        { New-TcpFault -LatencyMs 5 -Framing Line } | Should -Throw
+    }
+
+    It 'drop loses about that share of lines, each whole, and keeps the rest in order' {
+        $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob -Fault (New-TcpFault -DropRate 0.5 -Direction ClientToServer)
+        $result = Invoke-Sender $proxy.Port lines 2000
+        # 1,000 expected; the bounds are over 10 standard deviations wide.
+        $result.count | Should -BeGreaterThan 750
+        $result.count | Should -BeLessThan 1250
+        $result.inOrder | Should -BeTrue
+    }
+
+    It 'drop of every message leaves nothing but what never formed one' {
+        $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob -Fault (New-TcpFault -DropRate 1)
+        $result = Invoke-Sender $proxy.Port lines 100
+        $result.count | Should -Be 0
+        # The last line, without its line feed, is a message of its own at the end: dropped too.
+        $result.tail | Should -Be ''
+    }
+
+    It 'a message fault that acts on nothing passes every byte, the unfinished last line too' {
+        $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob -Fault (New-TcpFault -DropRate 0)
+        $result = Invoke-Sender $proxy.Port lines 3000
+        $result.count | Should -Be 3000
+        $result.same | Should -Be 3000
+        $result.tail | Should -Be 'tail'
+    }
+
+    It 'corrupt flips one bit of each length-prefixed frame and keeps every frame whole' {
+        $fault = New-TcpFault -CorruptRate 1 -Framing LengthPrefixed -Direction ServerToClient
+        $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob -Fault $fault
+        $result = Invoke-Sender $proxy.Port frames 500
+        $result.count | Should -Be 500
+        $result.left | Should -Be 0
+        $result.oneBit | Should -Be 500
+    }
+
+    It 'corrupt of half the lines changes about half, one bit each, and never the number of lines' {
+        $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob -Fault (New-TcpFault -CorruptRate 0.5 -Direction ClientToServer)
+        $result = Invoke-Sender $proxy.Port lines 2000
+        $result.count | Should -Be 2000
+        ($result.same + $result.oneBit) | Should -Be 2000
+        $result.oneBit | Should -BeGreaterThan 750
+        $result.oneBit | Should -BeLessThan 1250
+    }
+
+    It 'past the framing''s limit a message fault passes the rest untouched' {
+        $fault = New-TcpFault -DropRate 1 -Framing LengthPrefixed -MaxMessageLength 16 -Direction ClientToServer
+        $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -Quiet -AsJob -Fault $fault
+        # The first frame (64 bytes) is already past 16: nothing is cut, everything passes.
+        $result = Invoke-Sender $proxy.Port frames 50
+        $result.count | Should -Be 50
+        $result.same | Should -Be 50
+    }
+}

@@ -136,6 +136,46 @@ internal sealed class ProxyPair
     /// <summary>One direction's reading ended: cleanly (its peer sent FIN) or with <paramref name="error"/>.</summary>
     public void DirectionEnded(bool toServer, NetException? error)
     {
+        if (error is null && _endedByFault is null && FaultsKeepBytes(toServer, out TcpFault[] faults))
+        {
+            _ = EndFaultsThenDirection(faults, toServer);
+            return;
+        }
+        EndDirection(toServer, error);
+    }
+
+    private bool FaultsKeepBytes(bool toServer, out TcpFault[] faults)
+    {
+        faults = Proxy.Faults;
+        foreach (TcpFault fault in faults)
+            if (fault.ActsOn(toServer) && fault.HasPending(RunOf(fault, toServer))) return true;
+        return false;
+    }
+
+    /// <summary>What faults kept back (an unfinished last message) goes on through the rest of the chain before the end does.</summary>
+    private async Task EndFaultsThenDirection(TcpFault[] faults, bool toServer)
+    {
+        NetException? error = null;
+        try
+        {
+            for (int index = 0; index < faults.Length; index++)
+            {
+                if (!faults[index].ActsOn(toServer)) continue;
+                FaultRun run = RunOf(faults[index], toServer);
+                if (run.Stopped || !run.Active) continue;
+                int following = index + 1;
+                await faults[index].EndAsync(run, piece => Apply(faults, following, toServer, piece)).ConfigureAwait(false);
+            }
+        }
+        catch (NetException e)
+        {
+            error = e;
+        }
+        EndDirection(toServer, error);
+    }
+
+    private void EndDirection(bool toServer, NetException? error)
+    {
         TcpConnection destination = toServer ? Upstream : Client;
         if (error is null)
         {

@@ -1,12 +1,15 @@
 using System.Management.Automation;
+using System.Text;
 using NetCmdlets.Core.Proxy.Faults;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
-/// <summary>Makes one fault for Start-TcpProxy -Fault and Set-TcpProxy -Fault: latency, bandwidth, slicing, a reset or a close after some bytes, or a black hole.</summary>
+/// <summary>Makes one fault for Start-TcpProxy -Fault and Set-TcpProxy -Fault: latency, bandwidth, slicing, a reset or a close after some bytes, a black hole, or messages of a framing dropped or corrupted.</summary>
 [Cmdlet(VerbsCommon.New, "TcpFault", DefaultParameterSetName = LatencySet)]
 [OutputType(typeof(TcpFault))]
-public sealed class NewTcpFaultCommand : PSCmdlet
+[UsesParameters(typeof(FramingParameters), DropSet, CorruptSet)]
+public sealed partial class NewTcpFaultCommand : PSCmdlet
 {
     private const string LatencySet = "Latency";
     private const string BandwidthSet = "Bandwidth";
@@ -14,6 +17,8 @@ public sealed class NewTcpFaultCommand : PSCmdlet
     private const string ResetSet = "ResetAfter";
     private const string CloseSet = "CloseAfter";
     private const string TimeoutSet = "Timeout";
+    private const string DropSet = "Drop";
+    private const string CorruptSet = "Corrupt";
 
     /// <summary>Holds each chunk back this many milliseconds.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LatencySet)]
@@ -55,6 +60,16 @@ public sealed class NewTcpFaultCommand : PSCmdlet
     [ValidateRange(0, 86400000)]
     public double TimeoutMs { get; set; }
 
+    /// <summary>Drops this share of the messages (0 to 1; 1 drops them all), cut by -Framing (Line by default): each dropped whole, the others passed on as they came.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = DropSet)]
+    [ValidateRange(0.0, 1.0)]
+    public double DropRate { get; set; }
+
+    /// <summary>Corrupts this share of the messages (0 to 1), cut by -Framing (Line by default): one bit of one payload byte flipped, the framing left whole.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CorruptSet)]
+    [ValidateRange(0.0, 1.0)]
+    public double CorruptRate { get; set; }
+
     /// <summary>Which way it acts on: ClientToServer, ServerToClient or Both (the default).</summary>
     [Parameter]
     public FaultDirection Direction { get; set; } = FaultDirection.Both;
@@ -73,6 +88,8 @@ public sealed class NewTcpFaultCommand : PSCmdlet
             ResetSet => new EndAfterFault(ResetAfterBytes, reset: true),
             CloseSet => new EndAfterFault(CloseAfterBytes, reset: false),
             TimeoutSet => new TimeoutFault(TimeoutMs),
+            DropSet => new DropFault(FramingParameters.Resolve(this, false, Encoding.UTF8).Framing, DropRate),
+            CorruptSet => new CorruptFault(FramingParameters.Resolve(this, false, Encoding.UTF8).Framing, CorruptRate),
             _ => new LatencyFault(LatencyMs, JitterMs),
         };
         fault.Direction = Direction;

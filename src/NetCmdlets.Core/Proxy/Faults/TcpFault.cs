@@ -24,7 +24,7 @@ public abstract class TcpFault
     /// <summary>The share of connections it acts on, from 0 to 1; 1 by default.</summary>
     public double Probability { get; set; } = 1;
 
-    /// <summary>Latency, Bandwidth, Slice, ResetAfter, CloseAfter, Timeout.</summary>
+    /// <summary>Latency, Bandwidth, Slice, ResetAfter, CloseAfter, Timeout, Drop, Corrupt.</summary>
     public abstract string Kind { get; }
 
     internal bool ActsOn(bool toServer) => Direction == FaultDirection.Both || (Direction == FaultDirection.ClientToServer) == toServer;
@@ -32,6 +32,12 @@ public abstract class TcpFault
     /// <summary>Passes <paramref name="chunk"/> on through <paramref name="next"/>, changed, in pieces or later, or not at all.</summary>
     /// <param name="run">This fault's state on one direction of one connection.</param>
     internal abstract Task ApplyAsync(FaultRun run, ArraySegment<byte> chunk, Func<ArraySegment<byte>, Task> next);
+
+    /// <summary>The fault keeps bytes back that it passes on only at the end of the direction (an unfinished message).</summary>
+    internal virtual bool HasPending(FaultRun run) => false;
+
+    /// <summary>The direction ended cleanly: passes on what the fault kept back.</summary>
+    internal virtual Task EndAsync(FaultRun run, Func<ArraySegment<byte>, Task> next) => Task.CompletedTask;
 
     public override string ToString() => $"{Kind} ({Direction}{(Probability < 1 ? $", {Probability:P0} of connections" : "")})";
 
@@ -57,6 +63,9 @@ internal sealed class FaultRun
 
     /// <summary>Bytes this fault has let through so far.</summary>
     public long Passed { get; set; }
+
+    /// <summary>What the fault keeps between chunks (a message cut so far), its own to set.</summary>
+    public object? State { get; set; }
 
     /// <summary>The fault has ended what it acts on (a reset, a close, a black hole): nothing more passes.</summary>
     public bool Stopped { get; set; }
