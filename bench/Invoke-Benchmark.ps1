@@ -14,7 +14,9 @@ bench/scenarios, in its order; the help at the top of each file says what it mea
   Idle      Start-TcpServer holding many idle connections: how many, and resident memory per connection
   Udp       datagrams as fast as one sender can into Receive-UdpDatagram | Measure-Object, beside a raw receiver
   Stream    one file over one connection both ways, beside socat, nc, ncat, and iperf3 as the ceiling
-  Proxy     Start-TcpProxy -Quiet as a relay beside socat TCP-LISTEN,fork: one file each way, and echo over 50 connections
+  Proxy     Start-TcpProxy -Quiet as a relay beside socat TCP-LISTEN,fork: one file each way, and echo over 50
+            connections; traffic objects into Measure-Object; a latency fault's accuracy
+  Broker    Start-TcpServer -Broker beside ncat --broker: 20 members, one sending to the other 19
   Tls       TLS round trips, handshakes and one file, beside raw .NET SslStream and socat
   PortScan  Test-TcpPort over refused and over filtered ports, beside nc -z, nmap -sT and ncat
   UdpEcho   round trips of 64-byte datagrams from 1 and 50 senders, beside a raw .NET UDP echo server

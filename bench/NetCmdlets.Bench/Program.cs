@@ -24,7 +24,10 @@ public static class Program
   tcp-listeners   [--count 20] [--first-port 1] [--last-port 10000]   prints the ports, holds them until stdin closes
   tls-echo-server     --cert server.pfx [--password p] [--port 0]   SslStream line echo; prints the port
   tls-echo-client     --port P [--connections 50] [--seconds 5] [--warmup 1] [--size 64]
-  tls-handshake-client --port P [--connections 50] [--seconds 5] [--warmup 1]";
+  tls-handshake-client --port P [--connections 50] [--seconds 5] [--warmup 1]
+  latency-client  --port P [--count 100] [--warmup 5] [--size 64]   one connection: median round trip, ms
+  broker-client   --port P [--connections 20] [--count 20000] [--size 64] [--window 1000] [--timeout-sec 60]
+                  one member sends, the others read every line: lines delivered per second";
 
     public static async Task<int> Main(string[] args)
     {
@@ -73,6 +76,10 @@ public static class Program
             case "udp-echo-client":
                 UseInlineCompletions(options.Int("inline-completions", 1) == 1);
                 return await UdpEcho.ClientAsync(options).ConfigureAwait(false);
+            case "latency-client":
+                return await LatencyClient.RunAsync(options).ConfigureAwait(false);
+            case "broker-client":
+                return await BrokerClient.RunAsync(options).ConfigureAwait(false);
             case "tcp-listeners":
                 return await TcpListeners.RunAsync(options).ConfigureAwait(false);
             default:

@@ -7,18 +7,31 @@ Stream: one file of random bytes (the stream size of the run) through the relay,
 sends the file into the relay, which forwards it to a discarding socat listener, or the listener sends
 it and socat -u takes it from the relay; timed from the sender's start to the receiver's end, with the
 relay's peak RSS. Echo: the bench's async echo client over 50 connections through the relay to the
-raw .NET echo server. Ratios are to socat.
+raw .NET echo server. Ratios are to socat. Then the same echo through Start-TcpProxy writing a traffic
+object for each line each way into Measure-Object, as a ratio to the same proxy -Quiet; and one
+connection's median round trip through the proxy with a latency fault of 50 ms on the answers, less
+the median without it: the delay the fault adds.
 #>
 
 # The module's relay: at least this multiple of socat's, for the stream each way and for the echo.
 $proxySocatTarget = 1.0
+# Traffic objects into the pipeline: at least this multiple of the same proxy's echo without them.
+$proxyObjectsTarget = 0.8
+# A latency fault: the median delay it adds, within this many ms of what it was given.
+$proxyLatencyFaultMs = 50
+$proxyLatencyToleranceMs = 2
+
+function Start-ProxyChild {
+    param([int] $Upstream, [string] $Name, [string[]] $Extra = @())
+    $child = Start-ChildPwsh -Name $Name -Script 'TcpProxy.ps1' -Arguments (@('-ModulePath', $moduleManifest, '-RemotePort', "$Upstream") + $Extra)
+    $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
+}
 
 # A relay in front of the port: Start-TcpProxy -Quiet in a child pwsh, or socat forking a process per client.
 $proxyRelays = [ordered]@{
     'Start-TcpProxy -Quiet' = {
         param([int] $Upstream)
-        $child = Start-ChildPwsh -Name 'Start-TcpProxy -Quiet' -Script 'TcpProxy.ps1' -Arguments @('-ModulePath', $moduleManifest, '-RemotePort', "$Upstream")
-        $child, [int](Wait-ChildLine $child -Pattern ':(\d+)$' -TimeoutSec 60)[1]
+        Start-ProxyChild -Upstream $Upstream -Name 'Start-TcpProxy -Quiet'
     }
     'socat TCP-LISTEN,fork' = {
         param([int] $Upstream)
@@ -80,6 +93,63 @@ function Measure-ProxyEcho {
     }
 }
 
+# One connection's round trips through a relay: the median, in ms.
+function Measure-ProxyLatency {
+    param([scriptblock] $Relay)
+    $echo = Start-BenchTool -Name 'raw .NET echo server' -Arguments @('echo-server', '--port', '0')
+    $relayChild = $null
+    try {
+        $echoPort = [int](Wait-ChildLine $echo -Pattern '^(\d+)$' -TimeoutSec 30)[1]
+        $relayChild, $relayPort = & $Relay $echoPort
+        $count = if ($Quick) { 60 } else { 200 }
+        $client = Start-BenchTool -Name 'latency-client through the relay' -Arguments @('latency-client', '--port', "$relayPort", '--count', "$count", '--warmup', '10')
+        try { $result = Receive-ChildJson $client -TimeoutSec ($count * 0.2 + 30) } finally { Stop-Child $client }
+        $result
+    }
+    finally {
+        foreach ($child in $relayChild, $echo) { if ($child) { Stop-Child $child } }
+    }
+}
+
+# Traffic objects into Measure-Object against the same proxy -Quiet, and the latency fault's accuracy.
+function Measure-ProxyObjectsAndFault {
+    $quiet = $proxyRelays['Start-TcpProxy -Quiet']
+    $observed = { param([int] $Upstream) Start-ProxyChild -Upstream $Upstream -Name 'Start-TcpProxy | Measure-Object' -Extra '-Observe' }
+    try {
+        $without = Measure-ProxyEcho -Relay $quiet
+        $with = Measure-ProxyEcho -Relay $observed
+        $ratio = Get-Ratio $with.Rate $without.Rate
+        Write-Host ('  {0,-38} {1,-24} {2,10:N0} round trips/s; -Quiet {3:N0}' -f 'proxy traffic objects, 50 conn', 'Start-TcpProxy | Measure', $with.Rate, $without.Rate)
+        [pscustomobject]@{
+            Scenario = 'proxy traffic objects 64 B, 50 conn'; Server = 'Start-TcpProxy | Measure-Object'; Figure = $with.Rate; Unit = 'round trips/s'
+            Ratios = [ordered]@{ '-Quiet' = $ratio }; Target = '>= {0:N1}x -Quiet' -f $proxyObjectsTarget
+            Met = $null -ne $ratio -and $ratio -ge $proxyObjectsTarget
+            Notes = 'two objects per round trip (one each way) into Measure-Object; the same proxy -Quiet: {0:N0} round trips/s' -f $without.Rate
+        }
+    }
+    catch {
+        Write-Warning "proxy traffic objects failed: $_"
+        [pscustomobject]@{ Scenario = 'proxy traffic objects 64 B, 50 conn'; Server = 'Start-TcpProxy | Measure-Object'; Figure = $null; Unit = ''; Ratios = $null; Target = ''; Met = $false; Notes = "failed: $_" }
+    }
+    try {
+        $faulted = { param([int] $Upstream) Start-ProxyChild -Upstream $Upstream -Name 'Start-TcpProxy -Fault latency' -Extra '-LatencyMs', "$proxyLatencyFaultMs" }
+        $clean = Measure-ProxyLatency -Relay $quiet
+        $slow = Measure-ProxyLatency -Relay $faulted
+        $added = [double]$slow.medianMs - [double]$clean.medianMs
+        Write-Host ('  {0,-38} {1,-24} {2,10:N2} ms added (median {3:N2} ms, without the fault {4:N2} ms)' -f "latency fault $proxyLatencyFaultMs ms", 'Start-TcpProxy -Fault', $added, $slow.medianMs, $clean.medianMs)
+        [pscustomobject]@{
+            Scenario = "latency fault $proxyLatencyFaultMs ms, 1 conn"; Server = 'Start-TcpProxy -Fault'; Figure = $added; Unit = 'ms added'
+            Ratios = $null; Target = '{0} ms +- {1} ms at the median' -f $proxyLatencyFaultMs, $proxyLatencyToleranceMs
+            Met = [math]::Abs($added - $proxyLatencyFaultMs) -le $proxyLatencyToleranceMs
+            Notes = 'median round trip {0:N2} ms (p10 {1:N2}, p90 {2:N2}) against {3:N2} ms without the fault, {4} round trips each' -f $slow.medianMs, $slow.p10Ms, $slow.p90Ms, $clean.medianMs, $slow.roundTrips
+        }
+    }
+    catch {
+        Write-Warning "latency fault failed: $_"
+        [pscustomobject]@{ Scenario = "latency fault $proxyLatencyFaultMs ms, 1 conn"; Server = 'Start-TcpProxy -Fault'; Figure = $null; Unit = ''; Ratios = $null; Target = ''; Met = $false; Notes = "failed: $_" }
+    }
+}
+
 function Measure-Proxy {
     $length = $settings.StreamBytes
     $size = if ($length -ge 1GB) { '{0:N0} GiB' -f ($length / 1GB) } else { '{0:N0} MiB' -f ($length / 1MB) }
@@ -133,6 +203,7 @@ function Measure-Proxy {
     finally {
         Remove-Item $source -ErrorAction Ignore
     }
+    Measure-ProxyObjectsAndFault
 }
 
 @{ Order = 45; Heading = 'Proxy...' }

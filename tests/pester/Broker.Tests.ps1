@@ -38,6 +38,19 @@ Describe 'Start-TcpServer -Broker and -Chat' {
         finally { $readers | ForEach-Object { Stop-PythonPeer $_ } }
     }
 
+    It '-Broker forwards each line as it came, and a last line without its line feed as a line of its own' {
+        $broker = Start-TcpServer -Port 0 -Broker -AsJob
+        $readers = @(1..3 | ForEach-Object { Start-PythonPeer $member -Arguments $broker.Port, 4 })
+        try {
+            Wait-TestCondition { @(Get-TcpConnection -Server $broker).Count -eq 3 } | Should -BeTrue
+            # One write holding CRLF and LF lines, then an unterminated one, and the end.
+            $python = "import socket; s = socket.create_connection(('127.0.0.1', $($broker.Port))); s.sendall(b'one\r\ntwo\nthree\r\nlast'); s.close()"
+            python3 -c $python
+            $readers | ForEach-Object { Wait-PythonPeer $_ | Should -Be "one`r`ntwo`nthree`r`nlast" }
+        }
+        finally { $readers | ForEach-Object { Stop-PythonPeer $_ } }
+    }
+
     It '-Chat names each member, tells a newcomer who is there, and announces joins and leaves' {
         $chat = Start-TcpServer -Port 0 -Chat -AsJob
         $alice = New-TcpConnection -ComputerName 127.0.0.1 -Port $chat.Port

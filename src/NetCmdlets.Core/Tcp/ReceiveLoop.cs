@@ -53,6 +53,15 @@ internal abstract class ReceiveLoop
     /// <summary>Completes when the next message may be cut: at once, unless the connection frames in turn with its consumer.</summary>
     protected virtual Task TurnAsync() => Task.CompletedTask;
 
+    /// <summary>
+    /// After each read: <paramref name="bytes"/> are the messages just delivered, whole, as they came on the
+    /// wire (a broker forwards them in one piece); at the end, with <paramref name="final"/>, the payload of
+    /// the last, unterminated message. Nothing by default.
+    /// </summary>
+    protected virtual void Framed(ArraySegment<byte> bytes, bool final)
+    {
+    }
+
     /// <summary>The stream ended: cleanly (null) or with the error that ended the connection.</summary>
     protected abstract void Ended(NetException? error);
 
@@ -122,7 +131,10 @@ internal abstract class ReceiveLoop
                 {
                     await TurnAsync().ConfigureAwait(false);
                     if (Framer.TryReadFinal(new ArraySegment<byte>(buffer, start, end - start), out ArraySegment<byte> last))
+                    {
                         await DeliverAsync(last).ConfigureAwait(false);
+                        Framed(last, final: true);
+                    }
                     break;
                 }
                 if (read == room && readSize < MaxReadSize) readSize *= 2;
@@ -134,6 +146,7 @@ internal abstract class ReceiveLoop
                     checking = !CheckFirstBytes(new ArraySegment<byte>(buffer, start, end - start));
                     if (checking) continue;
                 }
+                int framedFrom = start;
                 while (start < end)
                 {
                     Task turn = TurnAsync();
@@ -146,6 +159,7 @@ internal abstract class ReceiveLoop
                     else delivered.GetAwaiter().GetResult();
                     start += consumed;
                 }
+                if (start > framedFrom) Framed(new ArraySegment<byte>(buffer, framedFrom, start - framedFrom), final: false);
             }
         }
         catch (Exception e)

@@ -13,15 +13,76 @@ namespace NetCmdlets.Core.Tcp;
 /// down: past its send budget queued, it is dropped with a warning. In a chat, members are named
 /// &lt;user{Id}&gt;, each message forwarded carries its sender's name, and joins and leaves are announced.
 /// </summary>
+/// <remarks>
+/// A plain broker with no handler (<see cref="RelaysOnRead"/>) forwards as each read is framed: the whole
+/// messages of one read go to each member in one piece, as they came, before the consumer sees them, so
+/// the pipeline does not set the pace (ncat forwards each read the same way). A chat names each message
+/// and announces joins, so it relays as the consumer takes each message, in order with its announcements.
+/// </remarks>
 internal sealed class ServerBroker
 {
     private readonly TcpServer _server;
     private readonly bool _chat;
+    private readonly object _gate = new();
+    // Copied on each join and leave, read without a lock by every forward.
+    private volatile TcpConnection[] _members = Array.Empty<TcpConnection>();
 
-    public ServerBroker(TcpServer server, bool chat)
+    public ServerBroker(TcpServer server, bool chat, bool relaysOnRead)
     {
         _server = server;
         _chat = chat;
+        RelaysOnRead = relaysOnRead;
+    }
+
+    /// <summary>Messages are forwarded by each connection's receive loop as they are read (<see cref="Forward"/>), not as they are taken.</summary>
+    public bool RelaysOnRead { get; }
+
+    /// <summary>A connection the server opened is a member from now on.</summary>
+    public void Add(TcpConnection member)
+    {
+        lock (_gate)
+        {
+            var members = new TcpConnection[_members.Length + 1];
+            _members.CopyTo(members, 0);
+            members[members.Length - 1] = member;
+            _members = members;
+        }
+    }
+
+    /// <summary>A connection that ended is no member.</summary>
+    public void Remove(TcpConnection member)
+    {
+        lock (_gate)
+        {
+            int at = Array.IndexOf(_members, member);
+            if (at < 0) return;
+            var members = new TcpConnection[_members.Length - 1];
+            Array.Copy(_members, 0, members, 0, at);
+            Array.Copy(_members, at + 1, members, at, members.Length - at);
+            _members = members;
+        }
+    }
+
+    /// <summary>Whole messages as <paramref name="from"/> sent them, framing and all, to every other member.</summary>
+    public void Forward(TcpConnection from, ArraySegment<byte> wire)
+    {
+        foreach (TcpConnection member in _members)
+        {
+            if (member == from || member.State == TcpConnectionState.Closed) continue;
+            if (member.PendingSendBytes > MemberBudget)
+            {
+                Drop(member);
+                continue;
+            }
+            try
+            {
+                member.Sender.ForwardRaw(wire);
+            }
+            catch (NetException)
+            {
+                // Closed meanwhile: its own end says why.
+            }
+        }
     }
 
     /// <summary>Bytes queued for one member past which it is dropped instead of being waited for.</summary>
@@ -56,11 +117,14 @@ internal sealed class ServerBroker
     }
 
     /// <summary>Sends <paramref name="items"/> to every open member but <paramref name="except"/>.</summary>
-    public void Broadcast(TcpConnection? except, IReadOnlyList<Outgoing> items)
+    public void Broadcast(TcpConnection? except, IReadOnlyList<Outgoing> items) => SendToAll(_members, except, items);
+
+    /// <summary>Sends <paramref name="items"/> to each of <paramref name="members"/> that is open, but <paramref name="except"/>.</summary>
+    public void SendToAll(IReadOnlyList<TcpConnection> members, TcpConnection? except, IReadOnlyList<Outgoing> items)
     {
-        foreach (TcpConnection member in _server.OpenConnections)
+        foreach (TcpConnection member in members)
         {
-            if (member != except) Send(member, items);
+            if (member != except && member.State != TcpConnectionState.Closed) Send(member, items);
         }
     }
 

@@ -13,12 +13,22 @@ internal sealed class ServerReceiveLoop : ReceiveLoop
 {
     private readonly BoundedQueue<ServerEvent> _queue;
     private readonly CancellationToken _stopping;
+    private readonly ServerBroker? _relay;
 
-    public ServerReceiveLoop(TcpConnection connection, BoundedQueue<ServerEvent> queue, CancellationToken stopping)
+    /// <param name="relay">A broker that forwards what this connection sends to the others as it is read.</param>
+    public ServerReceiveLoop(TcpConnection connection, BoundedQueue<ServerEvent> queue, CancellationToken stopping, ServerBroker? relay)
         : base(connection, connection.Framer)
     {
         _queue = queue;
         _stopping = stopping;
+        _relay = relay;
+    }
+
+    protected override void Framed(ArraySegment<byte> bytes, bool final)
+    {
+        if (_relay is null) return;
+        if (final) _relay.Relay(Connection, new[] { Outgoing.Payload(bytes.ToBytes()) }, toSenderToo: false);
+        else _relay.Forward(Connection, bytes);
     }
 
     protected override ByteBudget Untaken => Connection.Untaken;

@@ -170,10 +170,13 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     /// Reading pauses while replies to this peer wait to be written past their budget, or while
     /// what it sent waits to be taken past its budget (see <see cref="MessageTaken"/>).
     /// </remarks>
-    public Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken)
+    public Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken) => ReceiveIntoAsync(queue, cancellationToken, null);
+
+    /// <summary>As <see cref="ReceiveIntoAsync(BoundedQueue{ServerEvent}, CancellationToken)"/>, with a broker that forwards what is read to the other members.</summary>
+    internal Task ReceiveIntoAsync(BoundedQueue<ServerEvent> queue, CancellationToken cancellationToken, ServerBroker? relay)
     {
         _lifetime.ReadByServer = true;
-        return new ServerReceiveLoop(this, queue, cancellationToken).RunAsync();
+        return new ServerReceiveLoop(this, queue, cancellationToken, relay).RunAsync();
     }
 
     /// <summary>For a connection read by a server: its consumer took a message of <paramref name="bytes"/> bytes.</summary>

@@ -39,7 +39,7 @@ public sealed class TcpServer : NetServer
         _options = options ?? new ConnectionOptions();
         _handshakes = new PendingHandshakes(maxHandshakes);
         _admission = new ServerAdmission(_options, Statistics, Post);
-        if (_options.Broker || _options.Chat) _broker = new ServerBroker(this, _options.Chat);
+        if (_options.Broker || _options.Chat) _broker = new ServerBroker(this, _options.Chat, relaysOnRead: _options.BrokerRelaysMessages && !_options.Chat);
         if (_options.MaxBufferedBytes > 0) Statistics.Buffers = _buffers = new ServerBufferBudget(_options.MaxBufferedBytes, TrimBuffers);
     }
 
@@ -59,8 +59,11 @@ public sealed class TcpServer : NetServer
     public ICollection<TcpConnection> Connections => _connections.Values;
 
     /// <summary>Sends <paramref name="items"/> to every open connection but <paramref name="except"/>; one that does not read is dropped rather than waited for.</summary>
-    internal void Broadcast(TcpConnection except, IReadOnlyList<Outgoing> items) =>
-        (_broker ?? new ServerBroker(this, chat: false)).Broadcast(except, items);
+    internal void Broadcast(TcpConnection except, IReadOnlyList<Outgoing> items)
+    {
+        if (_broker is not null) _broker.Broadcast(except, items);
+        else new ServerBroker(this, chat: false, relaysOnRead: false).SendToAll(OpenConnections, except, items);
+    }
 
     public override IReadOnlyList<TcpConnection> OpenConnections
     {
@@ -127,6 +130,7 @@ public sealed class TcpServer : NetServer
         {
             serverEvent.Connection!.CloseWhenSent(SendStallLimit);
             _connections.TryRemove(serverEvent.Connection.Id, out _);
+            _broker?.Remove(serverEvent.Connection);
             _broker?.Left(serverEvent.Connection);
         }
         else if (serverEvent.Kind == ServerEventKind.Message)
@@ -134,7 +138,7 @@ public sealed class TcpServer : NetServer
             // Bytes a connection may have waiting here are bounded too: taking them lets it read on.
             serverEvent.Connection!.MessageTaken(serverEvent.Message!.Length);
             if (!_options.ConsumerReturnsLeases) serverEvent.Connection.ReturnLease();
-            if (_broker is not null && _options.BrokerRelaysMessages)
+            if (_broker is not null && _options.BrokerRelaysMessages && !_broker.RelaysOnRead)
                 _broker.Relay(serverEvent.Connection, new[] { Outgoing.Payload(serverEvent.Message.Data) }, toSenderToo: false);
         }
         else if (serverEvent.Kind == ServerEventKind.Opened)
@@ -156,10 +160,11 @@ public sealed class TcpServer : NetServer
         // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
         connection.LeaseOut();
         _connections[connection.Id] = connection;
+        _broker?.Add(connection);
         Statistics.ConnectionOpened();
         // Counted in the queue's bound: a consumer that falls behind slows accepting down too.
         await Events.EnqueueAsync(ServerEvent.Opened(connection), _stopping.Token).ConfigureAwait(false);
-        _ = connection.ReceiveIntoAsync(Events, _stopping.Token);
+        _ = connection.ReceiveIntoAsync(Events, _stopping.Token, _broker is not null && _broker.RelaysOnRead ? _broker : null);
         if (_stopping.IsCancellationRequested) connection.Abort();
     }
 

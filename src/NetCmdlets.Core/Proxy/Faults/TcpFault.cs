@@ -1,4 +1,6 @@
 using System;
+using System.Diagnostics;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace NetCmdlets.Core.Proxy.Faults;
@@ -41,7 +43,40 @@ public abstract class TcpFault
 
     public override string ToString() => $"{Kind} ({Direction}{(Probability < 1 ? $", {Probability:P0} of connections" : "")})";
 
-    private protected static Task Delay(double milliseconds) => milliseconds >= 1 ? Task.Delay(TimeSpan.FromMilliseconds(milliseconds)) : Task.CompletedTask;
+    private protected static Task Delay(double milliseconds) => FaultClock.Delay(milliseconds);
+}
+
+/// <summary>
+/// Waits as long as a fault says, as closely as a timer allows: a timer fires late (its clock ticks in
+/// whole milliseconds, and the thread that runs what follows must be free), so each wait asks for less
+/// by how late the waits before it were, learned as they go. The median wait then lands on what was
+/// asked for, where a plain delay adds a millisecond or two to every one.
+/// </summary>
+internal static class FaultClock
+{
+    /// <summary>Lateness of the waits so far, in stopwatch ticks, as a running average.</summary>
+    private static long s_lateTicks;
+
+    private static readonly long s_maxLateTicks = Stopwatch.Frequency / 200;
+
+    public static Task Delay(double milliseconds)
+    {
+        if (milliseconds <= 0) return Task.CompletedTask;
+        long deadline = Stopwatch.GetTimestamp() + (long)(milliseconds * Stopwatch.Frequency / 1000);
+        return DelayUntil(deadline);
+    }
+
+    private static async Task DelayUntil(long deadline)
+    {
+        long late = Volatile.Read(ref s_lateTicks);
+        double wait = (deadline - late - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
+        if (wait >= 0.5) await Task.Delay(TimeSpan.FromMilliseconds(wait)).ConfigureAwait(false);
+        else if (deadline > Stopwatch.GetTimestamp()) await Task.Yield();
+        long missed = Stopwatch.GetTimestamp() - deadline;
+        // An eighth of the way toward this wait's lateness; racing updates lose one step, no more.
+        long next = late + missed / 8;
+        Volatile.Write(ref s_lateTicks, Math.Max(0, Math.Min(s_maxLateTicks, next)));
+    }
 }
 
 /// <summary>A fault's state on one direction of one proxied connection.</summary>
