@@ -37,12 +37,21 @@ public sealed class TcpProxy : NetServer
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private int _opening;
+    // Bounded as a server's are: past the limit the oldest handshake is ended, so silent clients cannot crowd out others.
+    private readonly PendingHandshakes _handshakes;
     private NetEndPoint? _endPoint;
 
     public TcpProxy(IPEndPoint localEndPoint, TcpProxyOptions options)
+        : this(localEndPoint, options, TcpServer.MaxHandshakes)
+    {
+    }
+
+    /// <param name="maxHandshakes">TLS handshakes with clients under way at once (tests use a few).</param>
+    internal TcpProxy(IPEndPoint localEndPoint, TcpProxyOptions options, int maxHandshakes)
         : base(localEndPoint, (options ?? throw new ArgumentNullException(nameof(options))).Client.QueueCapacity)
     {
         _options = options;
+        _handshakes = new PendingHandshakes(maxHandshakes);
         _admission = new ServerAdmission(options.Client, Statistics, Post);
     }
 
@@ -179,7 +188,7 @@ public sealed class TcpProxy : NetServer
                 client = null;
                 Interlocked.Increment(ref _opening);
                 // Each on its own: a slow handshake or a slow server holds up no other client.
-                _ = OpenAsync(transport);
+                _ = OpenAsync(transport, _options.Client.ServerTls is null ? null : _handshakes.Begin(transport));
                 backoff.Succeeded();
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
@@ -197,7 +206,7 @@ public sealed class TcpProxy : NetServer
     }
 
     /// <summary>TLS with the client if asked for, then the server for it; a failure is that client's alone, reported, and the proxy goes on.</summary>
-    private async Task OpenAsync(SocketTransport accepted)
+    private async Task OpenAsync(SocketTransport accepted, PendingHandshakes.Handshake? handshake)
     {
         ConnectionTransport transport = accepted;
         TcpConnection? upstream = null;
@@ -208,6 +217,7 @@ public sealed class TcpProxy : NetServer
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                 limit.CancelAfter(HandshakeLimit);
                 transport = await TlsTransport.AuthenticateAsServerAsync(accepted, tls, limit.Token).ConfigureAwait(false);
+                _handshakes.End(handshake!);
             }
             var upstreamOptions = new ConnectionOptions { Framing = _options.Client.Framing, Encoding = _options.Client.Encoding, Tls = _options.UpstreamTls };
             try
@@ -234,6 +244,10 @@ public sealed class TcpProxy : NetServer
                 upstream.Abort();
             }
         }
+        catch (Exception) when (handshake is { Evicted: true } && !_stopping.IsCancellationRequested)
+        {
+            HandshakeEvicted(accepted, _handshakes.Limit);
+        }
         catch (TlsException e)
         {
             HandshakeFailed(accepted, e);
@@ -246,6 +260,7 @@ public sealed class TcpProxy : NetServer
         }
         finally
         {
+            if (handshake is not null) _handshakes.End(handshake);
             Interlocked.Decrement(ref _opening);
         }
     }

@@ -91,6 +91,16 @@ public abstract class NetServer : IDisposable
         Post(new Net.NetException(Net.NetErrorKind.Tls, transport.RemoteEndPoint.ToString(), failure.Message, failure));
     }
 
+    /// <summary>A TLS handshake ended unfinished to make room for newer ones (see <see cref="Tcp.PendingHandshakes"/>): counted and reported.</summary>
+    private protected void HandshakeEvicted(Transport.ConnectionTransport transport, int limit)
+    {
+        transport.Abort();
+        Statistics.AddTlsFailure();
+        Post(new Net.NetException(Net.NetErrorKind.Tls, transport.RemoteEndPoint.ToString(),
+            $"The TLS handshake with {transport.RemoteEndPoint} was ended unfinished to make room: {limit} newer handshakes were under way.",
+            new Tls.TlsException(Tls.TlsFailure.Timeout, "ended to make room for newer handshakes")));
+    }
+
     /// <summary>The TCP connections open now, in order of Id (for UDP, none): push to them from anywhere with SendAsync.</summary>
     public virtual IReadOnlyList<TcpConnection> OpenConnections => Array.Empty<TcpConnection>();
 

@@ -187,12 +187,8 @@ public sealed class TcpServer : NetServer
         // Ended to make room, it fails however the closed socket makes it fail.
         catch (Exception) when (handshake.Evicted && !_stopping.IsCancellationRequested)
         {
-            transport.Abort();
             connection?.Abort();
-            Statistics.AddTlsFailure();
-            Post(new NetException(NetErrorKind.Tls, transport.RemoteEndPoint.ToString(),
-                $"The TLS handshake with {transport.RemoteEndPoint} was ended unfinished to make room: {_handshakes.Limit} newer handshakes were under way.",
-                new TlsException(TlsFailure.Timeout, "ended to make room for newer handshakes")));
+            HandshakeEvicted(transport, _handshakes.Limit);
         }
         catch (TlsException e)
         {

@@ -83,7 +83,7 @@ public class TlsHandshakeCrowdTests
     private static X509Certificate2 MakeCertificate() => TestCertificates.SelfSigned();
 
     /// <summary>Clients that connect and never send a byte.</summary>
-    private static async Task<List<Socket>> ConnectSilentAsync(IPEndPoint server, int count)
+    internal static async Task<List<Socket>> ConnectSilentAsync(IPEndPoint server, int count)
     {
         var silent = new List<Socket>();
         for (int i = 0; i < count; i++)
@@ -95,7 +95,7 @@ public class TlsHandshakeCrowdTests
         return silent;
     }
 
-    private static async Task<bool> EndedByServerAsync(Socket socket)
+    internal static async Task<bool> EndedByServerAsync(Socket socket)
     {
         var buffer = new byte[16];
         try
