@@ -24,6 +24,15 @@ internal static class ErrorRecords
             NetErrorKind.IdleTimeout => ("IdleTimeout", ErrorCategory.OperationTimeout),
             NetErrorKind.BufferLimit => ("BufferLimitExceeded", ErrorCategory.LimitsExceeded),
             NetErrorKind.Tls => (error.InnerException is Core.Tls.TlsException tls ? tls.ErrorId : "TlsHandshakeFailed", ErrorCategory.SecurityError),
+            NetErrorKind.Proxy => error.InnerException is Core.Outbound.ProxyException proxy
+                ? (proxy.ErrorId, proxy.Failure switch
+                {
+                    Core.Outbound.ProxyFailure.AuthenticationFailed => ErrorCategory.AuthenticationError,
+                    Core.Outbound.ProxyFailure.Refused => ErrorCategory.PermissionDenied,
+                    Core.Outbound.ProxyFailure.HostUnreachable => ErrorCategory.ResourceUnavailable,
+                    _ => ErrorCategory.ConnectionError,
+                })
+                : ("ProxyFailed", ErrorCategory.ConnectionError),
             _ => ("SocketError", ErrorCategory.ConnectionError),
         };
         return new ErrorRecord(error, id, category, error.Target);

@@ -22,4 +22,7 @@ public enum NetErrorKind
     /// <summary>A server held more than its budget of bytes in unfinished messages and queued replies, and closed the connection holding the most.</summary>
     BufferLimit,
     SocketError,
+
+    /// <summary>An outbound proxy did not make the connection; the inner <see cref="Outbound.ProxyException"/> says why.</summary>
+    Proxy,
 }

@@ -43,6 +43,9 @@ public sealed class ConnectionOptions
     /// <summary>With <see cref="Broker"/>: the server forwards each message itself as it is taken (no handler decides).</summary>
     public bool BrokerRelaysMessages { get; set; } = true;
 
+    /// <summary>A client connects through this proxy (SOCKS5 or HTTP CONNECT); null connects directly.</summary>
+    public Outbound.OutboundProxy? Proxy { get; set; }
+
     /// <summary>A server closes a connection on which nothing moved (no byte either way, no message being handled) this long; null for no limit.</summary>
     public System.TimeSpan? IdleTimeout { get; set; }
 

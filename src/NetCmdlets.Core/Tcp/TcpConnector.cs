@@ -4,7 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using System.IO;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Outbound;
 using NetCmdlets.Core.Tls;
 using NetCmdlets.Core.Transport;
 
@@ -13,31 +15,47 @@ namespace NetCmdlets.Core.Tcp;
 /// <summary>Opens connections: as a client (resolves the name, then tries each address until one answers), or by waiting for one client.</summary>
 public static class TcpConnector
 {
-    /// <param name="timeout">For the whole attempt, resolution included; <see cref="Timeout.InfiniteTimeSpan"/> waits for the system's own limit.</param>
-    /// <exception cref="NetException">NameNotResolved, ConnectionRefused, ConnectTimeout or another socket error, for the last address tried.</exception>
+    /// <param name="timeout">For the whole attempt, resolution included (and a proxy's handshake); <see cref="Timeout.InfiniteTimeSpan"/> waits for the system's own limit.</param>
+    /// <exception cref="NetException">NameNotResolved, ConnectionRefused, ConnectTimeout or another socket error, for the last address tried;
+    /// Proxy, with the reason in a <see cref="ProxyException"/>, when <see cref="ConnectionOptions.Proxy"/> did not make the connection.</exception>
     public static async Task<TcpConnection> ConnectAsync(string host, int port, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken)
     {
         options ??= new ConnectionOptions();
         string target = EndPoints.Format(host, port);
         var clock = Stopwatch.StartNew();
+        Socket socket = options.Proxy is { } proxy
+            ? await ConnectThroughAsync(proxy, host, port, target, timeout, clock, cancellationToken).ConfigureAwait(false)
+            : await ConnectToHostAsync(host, port, target, timeout, clock, cancellationToken).ConfigureAwait(false);
+        SocketTransport transport;
+        try
+        {
+            transport = new SocketTransport(socket, inlineCompletions: options.Tls is null);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding) { ConnectedHost = host };
+        return new TcpConnection(await SecureAsync(transport, options.Tls, host, target, cancellationToken).ConfigureAwait(false),
+            TcpConnectionRole.Client, options.Framing, options.Encoding) { ConnectedHost = host };
+    }
+
+    /// <summary>Resolves <paramref name="host"/> and tries each address until one answers, within what is left of <paramref name="timeout"/>.</summary>
+    private static async Task<Socket> ConnectToHostAsync(string host, int port, string target, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
+    {
         IPAddress[] addresses = await EndPoints.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
         NetException? failure = null;
         foreach (IPAddress address in addresses)
         {
-            TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - clock.Elapsed;
+            TimeSpan remaining = Remaining(timeout, clock);
             if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero) break;
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 SocketError? connected = await ConnectSocketAsync(socket, new IPEndPoint(address, port), remaining, cancellationToken).ConfigureAwait(false);
                 if (connected is { } error && error != SocketError.Success) throw new SocketException((int)error);
-                if (connected == SocketError.Success)
-                {
-                    var transport = new SocketTransport(socket, inlineCompletions: options.Tls is null);
-                    if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding) { ConnectedHost = host };
-                    return new TcpConnection(await SecureAsync(transport, options.Tls, host, target, cancellationToken).ConfigureAwait(false),
-                        TcpConnectionRole.Client, options.Framing, options.Encoding) { ConnectedHost = host };
-                }
+                if (connected == SocketError.Success) return socket;
                 failure = new NetException(NetErrorKind.ConnectTimeout, target,
                     $"Connecting to {target} ({address}) timed out after {timeout.TotalSeconds:0.###} s.");
             }
@@ -53,6 +71,70 @@ public static class TcpConnector
             socket.Dispose();
         }
         throw failure ?? new NetException(NetErrorKind.ConnectTimeout, target, $"Connecting to {target} timed out after {timeout.TotalSeconds:0.###} s.");
+    }
+
+    private static TimeSpan Remaining(TimeSpan timeout, Stopwatch clock) =>
+        timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - clock.Elapsed;
+
+    /// <summary>
+    /// Connects to the proxy, then asks it for <paramref name="host"/>: what is returned is a socket on which
+    /// the host's bytes come next. Reaching the proxy and its handshake share the one time limit.
+    /// </summary>
+    private static async Task<Socket> ConnectThroughAsync(OutboundProxy proxy, string host, int port, string target, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        Socket socket;
+        try
+        {
+            socket = await ConnectToHostAsync(proxy.Host, proxy.Port, EndPoints.Format(proxy.Host, proxy.Port), timeout, clock, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetException e)
+        {
+            throw new NetException(NetErrorKind.Proxy, proxy.ToString(), $"Could not reach the proxy {proxy} for {target}: {e.Message}",
+                new ProxyException(ProxyFailure.Unreachable, e.Message, e));
+        }
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            IPAddress? address = IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? literal) ? literal : null;
+            // socks5:// resolves here (an IPv4 address first: most proxies reach out over IPv4); socks5h:// and HTTP pass the name on.
+            if (address is null && proxy.Kind == OutboundProxyKind.Socks5)
+            {
+                IPAddress[] resolved = await EndPoints.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+                address = Array.Find(resolved, a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved[0];
+            }
+            TimeSpan remaining = Remaining(timeout, clock);
+            if (remaining != Timeout.InfiniteTimeSpan) limit.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1));
+            // A stream that cannot be cancelled mid-read is ended by closing the socket.
+            using CancellationTokenRegistration closing = limit.Token.Register(() => socket.Dispose());
+            using var stream = new NetworkStream(socket, ownsSocket: false);
+            if (proxy.Kind == OutboundProxyKind.Http) await HttpConnectHandshake.ConnectAsync(stream, proxy, host, port, limit.Token).ConfigureAwait(false);
+            else await Socks5Handshake.ConnectAsync(stream, proxy, host, address, port, limit.Token).ConfigureAwait(false);
+            limit.Token.ThrowIfCancellationRequested();
+            return socket;
+        }
+        catch (ProxyException e)
+        {
+            socket.Dispose();
+            NetErrorKind kind = e.Failure == ProxyFailure.ConnectionRefused ? NetErrorKind.ConnectionRefused : NetErrorKind.Proxy;
+            throw new NetException(kind, target, e.Message, e);
+        }
+        catch (Exception e) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new NetException(NetErrorKind.ConnectTimeout, target,
+                $"Connecting to {target} through the proxy {proxy} timed out after {timeout.TotalSeconds:0.###} s (the proxy did not finish its handshake).", e);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new NetException(NetErrorKind.Proxy, target, $"The proxy {proxy} ended the connection during its handshake for {target}: {e.Message}",
+                new ProxyException(ProxyFailure.Failed, e.Message, e));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public static TcpConnection Connect(string host, int port, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken) =>

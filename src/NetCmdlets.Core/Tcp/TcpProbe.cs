@@ -56,6 +56,31 @@ public static class TcpProbe
         return (TcpPortStatus.Open, latency, banner);
     }
 
+    /// <summary>As <see cref="ReadBannerAsync(Socket, TimeSpan, CancellationToken)"/>, on a connection's stream (one through a proxy).</summary>
+    internal static async Task<string?> ReadBannerAsync(System.IO.Stream stream, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1024];
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(wait);
+        Task<int> receiving = stream.ReadAsync(buffer, 0, buffer.Length, timer.Token);
+        Task done = await Task.WhenAny(receiving, Task.Delay(Timeout.Infinite, timer.Token)).ConfigureAwait(false);
+        if (done != receiving)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return null;
+        }
+        try
+        {
+            int read = await receiving.ConfigureAwait(false);
+            return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read).TrimEnd('\r', '\n', '\0');
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.IO.IOException or SocketException)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return null;
+        }
+    }
+
     /// <summary>What the service says first (SSH, SMTP, FTP greet), up to 1 KiB; null when it says nothing in time.</summary>
     private static async Task<string?> ReadBannerAsync(Socket socket, TimeSpan wait, CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ namespace NetCmdlets.Commands;
 [UsesParameters(typeof(EncodingParameters))]
 [UsesParameters(typeof(FramingParameters))]
 [UsesParameters(typeof(TlsClientParameters), ConnectSet)]
+[UsesParameters(typeof(ProxyParameters), ConnectSet)]
 public sealed partial class NewTcpConnectionCommand : NetCmdletBase
 {
     private const string ConnectSet = "Connect";
@@ -54,6 +55,7 @@ public sealed partial class NewTcpConnectionCommand : NetCmdletBase
     {
         ConnectionOptions options = FramingParameters.Resolve(this, Raw, Encoding);
         options.Tls = TlsClientParameters.Resolve(this);
+        options.Proxy = ProxyParameters.Resolve(this);
         TcpConnection connection;
         try
         {

@@ -22,6 +22,7 @@ namespace NetCmdlets.Commands;
 [UsesParameters(typeof(EncodingParameters), HostText, HostData, HostFile, HostObject)]
 [UsesParameters(typeof(FramingParameters), HostText, HostData, HostFile, HostObject)]
 [UsesParameters(typeof(TlsClientParameters), HostText, HostData, HostFile, HostObject)]
+[UsesParameters(typeof(ProxyParameters), HostText, HostData, HostFile, HostObject)]
 public sealed partial class SendTcpMessageCommand : NetCmdletBase
 {
     private const string HostText = "ComputerName";
@@ -189,6 +190,7 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
         _failed = false;
         ConnectionOptions options = FramingParameters.Resolve(this, Raw, Encoding);
         options.Tls = TlsClientParameters.Resolve(this);
+        options.Proxy = ProxyParameters.Resolve(this);
         try
         {
             _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));

@@ -7,7 +7,9 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using NetCmdlets.Core.Net;
+using NetCmdlets.Core.Outbound;
 using NetCmdlets.Core.Tcp;
+using NetCmdlets.Parameters;
 
 namespace NetCmdlets.Commands;
 
@@ -17,7 +19,8 @@ namespace NetCmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "TcpPort")]
 [OutputType(typeof(TcpPortResult), typeof(bool))]
-public sealed class TestTcpPortCommand : NetCmdletBase
+[UsesParameters(typeof(ProxyParameters))]
+public sealed partial class TestTcpPortCommand : NetCmdletBase
 {
     private readonly List<(string Host, int Port)> _targets = new();
 
@@ -60,6 +63,7 @@ public sealed class TestTcpPortCommand : NetCmdletBase
     {
         if (_targets.Count == 0) return;
         TimeSpan timeout = TimeSpan.FromSeconds(TimeoutSec);
+        OutboundProxy? proxy = ProxyParameters.Resolve(this);
         var results = new Arrivals<Arrival>();
         var names = new ConcurrentDictionary<string, Task<IPAddress[]?>>(StringComparer.OrdinalIgnoreCase);
         // -ThrottleLimit workers on the thread pool, each taking the next target until none is left; only
@@ -91,6 +95,11 @@ public sealed class TestTcpPortCommand : NetCmdletBase
                 {
                     ending.ThrowIfCancellationRequested();
                     (string host, int port) = _targets[index];
+                    if (proxy is not null)
+                    {
+                        results.Add(await ProbeThroughAsync(index, host, port, proxy, timeout, ending).ConfigureAwait(false));
+                        continue;
+                    }
                     IPAddress[]? addresses = await names.GetOrAdd(host, ResolveAsync).ConfigureAwait(false);
                     results.Add(await ProbeAsync(index, host, port, addresses, timeout, deadlines, ending).ConfigureAwait(false));
                 }
@@ -216,6 +225,42 @@ public sealed class TestTcpPortCommand : NetCmdletBase
             first ??= result;
         }
         return new Arrival(index, first!, null);
+    }
+
+    /// <summary>
+    /// One target through a proxy, which resolves the name (socks5h, http) and connects: its answer is the
+    /// result. The proxy's own failures (unreachable, credentials, its rules) are Unreachable with the error.
+    /// </summary>
+    private async Task<Arrival> ProbeThroughAsync(int index, string host, int port, OutboundProxy proxy, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TcpConnection connection;
+        try
+        {
+            connection = await TcpConnector.ConnectAsync(host, port, new ConnectionOptions { Proxy = proxy }, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetException e)
+        {
+            TcpPortStatus status = e.Kind switch
+            {
+                NetErrorKind.ConnectionRefused => TcpPortStatus.Refused,
+                NetErrorKind.ConnectTimeout => TcpPortStatus.TimedOut,
+                NetErrorKind.NameNotResolved => TcpPortStatus.NameNotResolved,
+                _ => TcpPortStatus.Unreachable,
+            };
+            bool theTargets = status != TcpPortStatus.Unreachable || e.InnerException is ProxyException { Failure: ProxyFailure.HostUnreachable };
+            return new Arrival(index, new TcpPortResult(host, null, port, status, null, null), theTargets ? null : e);
+        }
+        TimeSpan latency = clock.Elapsed;
+        try
+        {
+            string? banner = ReadBanner ? await TcpProbe.ReadBannerAsync(connection.Transport.Stream, timeout, cancellationToken).ConfigureAwait(false) : null;
+            return new Arrival(index, new TcpPortResult(host, null, port, TcpPortStatus.Open, latency, banner), null);
+        }
+        finally
+        {
+            connection.Abort();
+        }
     }
 
     /// <summary>What a worker found for the target at <paramref name="Index"/>, and the error to write with it, if any.</summary>
