@@ -145,6 +145,62 @@ except ConnectionResetError:
         $proxy.Statistics.Errors | Should -Be 1
     }
 
+    It 'relays socat''s file to a socat echo server and back, the half-close passed on so the echo can end' -Skip:(-not (Get-Command socat -ErrorAction Ignore)) {
+        $echoPort = Get-UnusedTcpPort
+        $echo = Start-Process socat -ArgumentList "TCP-LISTEN:$echoPort,bind=127.0.0.1,reuseaddr,fork", 'EXEC:cat' -PassThru
+        try {
+            Wait-TestCondition { (Test-TcpPort -ComputerName 127.0.0.1 -Port $echoPort).Open } | Should -BeTrue
+            $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $echoPort -AsJob
+            $lines = 1..2000 | ForEach-Object { "line $_ of the file" }
+            $file = Join-Path $TestDrive 'socat-lines.txt'
+            Set-Content -Path $file -Value $lines
+            # socat sends its input, then half-closes and prints what comes back until the echo server ends (within -t 30 s).
+            $back = @(Get-Content $file | socat -t 30 STDIO "TCP:127.0.0.1:$($proxy.Port)")
+            $LASTEXITCODE | Should -Be 0
+            $back | Should -Be $lines
+            Wait-TestCondition { @($proxy.Output | Where-Object Event -EQ 'Closed').Count -ge 1 } | Should -BeTrue
+            $closed = @($proxy.Output | Where-Object Event -EQ 'Closed')[0]
+            $closed.Error | Should -BeNullOrEmpty
+            @($proxy.Output | Where-Object Direction -EQ ServerToClient).Count | Should -Be 2000
+        }
+        finally { $echo | Stop-Process -ErrorAction Ignore; $echo.WaitForExit(5000) | Out-Null }
+    }
+
+    It 'ends a connection whose server sends garbage past the framing''s limit with that error, and serves the next client' {
+        # The first client gets 2 MiB with no line feed; the ones after it an answer to each line.
+        $upstream = Start-PythonPeer @'
+import os, socket, threading
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(16)
+print(l.getsockname()[1], flush=True)
+first = True
+def serve(c, garbage):
+    try:
+        if garbage:
+            c.sendall(os.urandom(2 * 1024 * 1024).replace(b'\n', b'x'))
+        for line in c.makefile('rb'):
+            c.sendall(b'ok ' + line)
+    except OSError:
+        pass
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c, first), daemon=True).start()
+    first = False
+'@
+        try {
+            $proxy = Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort $upstream.Ready -AsJob
+            $victim = New-TestTcpClient $proxy.Port
+            Get-TestTcpEnd $victim | Should -Be 'reset'
+            $victim.Dispose()
+            Wait-TestCondition { $proxy.Error.Count -ge 1 } | Should -BeTrue
+            ($proxy.Error[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'FramingError.Line.MessageTooLong'
+            $next = New-TestTcpClient $proxy.Port
+            Send-TestLines $next 'still here'
+            Read-TestLine $next | Should -Be 'ok still here'
+            $next.Dispose()
+        }
+        finally { Stop-PythonPeer $upstream }
+    }
+
     It '-Quiet copies 4 MiB of random bytes exactly, both ways, and writes only the opening and closing' {
         $upstream = Start-PythonPeer @'
 import socket, hashlib
