@@ -32,6 +32,13 @@ Describe 'NetCmdlets module' {
         { Test-ModuleManifest -Path $manifest -ErrorAction Stop } | Should -Not -Throw
     }
 
+    It 'has about_NetCmdlets, which names every exported cmdlet' {
+        $about = Get-Help about_NetCmdlets | Out-String
+        $about | Should -Not -BeNullOrEmpty
+        $missing = @($module.ExportedCmdlets.Keys | Where-Object { $about -notmatch "\b$([regex]::Escape($_))\b" })
+        $missing | Should -BeNullOrEmpty -Because 'about_NetCmdlets should name every cmdlet'
+    }
+
     # The issue's list: a cmdlet added on purpose is added here too.
     It 'exports exactly the four cmdlets, and no functions or aliases' {
         @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be $expectedCmdlets
@@ -53,7 +60,8 @@ Describe 'NetCmdlets module' {
     # cmdlet that takes them: each takes them with the same type, validation, transformation and completion.
     It 'takes each shared parameter alike in every cmdlet that has it' {
         $shared = 'Framing', 'LineEnding', 'Delimiter', 'MaxMessageLength', 'Encoding', 'UseTls', 'SkipCertificateCheck', 'TlsServerName',
-            'TrustedCertificate', 'ClientCertificate', 'TlsProtocol', 'Certificate', 'CertificatePassword', 'CertificateKeyPath', 'RequireClientCertificate'
+            'TrustedCertificate', 'ClientCertificate', 'TlsProtocol', 'Certificate', 'CertificatePassword', 'CertificateKeyPath', 'RequireClientCertificate',
+            'Proxy', 'ProxyCredential'
         $takers = @{}
         foreach ($command in Get-Command -Module NetCmdlets | Where-Object Name -NE 'New-TcpFraming') {
             foreach ($name in $shared) {

@@ -26,7 +26,10 @@ public enum TlsFailure
     /// <summary>A client started a TLS handshake on a port that speaks plain text.</summary>
     PlainTextPort,
 
-    /// <summary>Any other failure (no protocol version or cipher in common, a certificate refused by the peer).</summary>
+    /// <summary>The peer turned down the certificate this side presented (a TLS alert: unknown CA, bad or expired certificate).</summary>
+    CertificateRejected,
+
+    /// <summary>Any other failure (no protocol version or cipher in common).</summary>
     Failed,
 }
 

@@ -209,7 +209,30 @@ public sealed class TlsTransport : ConnectionTransport
             return new TlsException(TlsFailure.Failed, $"{peer} closed the connection during the TLS handshake, before sending anything.", error, sentNothing: true);
         if (first.Count > 0 && !TlsRecords.LooksLikeRecord(first) && !(first.Count < 5 && (first.Array![first.Offset] == 0x16 || first.Array[first.Offset] == 0x15)))
             return new TlsException(TlsFailure.NotTls, $"{peer} does not speak TLS: it sent {Describe(first)} where a TLS handshake was expected.", error);
-        return new TlsException(TlsFailure.Failed, $"The TLS handshake with {peer} failed: {error.GetBaseException().Message}", error);
+        string said = error.GetBaseException().Message;
+        if (RejectedCertificate(said) is { } alert)
+            return new TlsException(TlsFailure.CertificateRejected,
+                $"The TLS handshake with {peer} failed: {peer} rejected the certificate presented to it (TLS alert: {alert}); it must trust that certificate, or the authority that signed it.", error);
+        return new TlsException(TlsFailure.Failed, $"The TLS handshake with {peer} failed: {said}", error);
+    }
+
+    /// <summary>The alerts a peer sends when it does not accept the certificate it was shown, as OpenSSL names them.</summary>
+    private static readonly string[] s_certificateAlerts =
+    {
+        "unknown ca", "bad certificate", "certificate unknown", "certificate expired", "certificate revoked", "unsupported certificate", "certificate required",
+    };
+
+    /// <summary>The alert, when the handshake failed because the peer refused this side's certificate; null otherwise.</summary>
+    private static string? RejectedCertificate(string message)
+    {
+        int alert = message.IndexOf("alert ", StringComparison.OrdinalIgnoreCase);
+        if (alert < 0) return null;
+        string rest = message.Substring(alert + 6);
+        foreach (string name in s_certificateAlerts)
+        {
+            if (rest.StartsWith(name, StringComparison.OrdinalIgnoreCase)) return name;
+        }
+        return null;
     }
 
     private static string Describe(ArraySegment<byte> bytes)
