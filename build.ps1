@@ -8,9 +8,11 @@ Plain PowerShell, no build framework: the tasks need only the .NET SDK and the P
 in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 -Task <task>`).
 
   Build  assembles output/NetCmdlets/<version>/ (manifest, format file, help, DLLs)
-  Test   Build, then xunit over the core and, in a child pwsh, Pester over the built module and
-         over the help builder in tools/;
+  Test   Build and Package, then xunit over the core and, in a child pwsh, Pester over the built
+         module (and the package) and over the help builder in tools/;
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
+  Package  Build, then output/package/NetCmdlets.<version>.nupkg, made by Publish-PSResource into a
+         folder repository: what Register-PSResourceRepository and Install-PSResource take
   Demo   Build, then run examples/demo.ps1 against the built module
   Bench  Build, then bench/Invoke-Benchmark.ps1: figures and ratios to peers (-Quick: a few minutes)
   Fuzz   SharpFuzz and AFL++ on every framer and the TLS detection, 5 minutes each (-Quick: 30 s);
@@ -19,7 +21,7 @@ in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'Fuzz', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -67,11 +69,45 @@ function Invoke-Build {
     }
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse
     Copy-Item (Join-Path $root 'LICENSE') $moduleOut
+    Set-ReleaseNotes (Join-Path $moduleOut 'NetCmdlets.psd1')
 
     $helpOut = Join-Path $moduleOut 'en-US/NetCmdlets.dll-Help.xml'
     Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'tools/New-MamlHelp.ps1'), '-ModulePath', $moduleOut, '-SourcePath', (Join-Path $root 'docs/en-US'), '-OutputPath', $helpOut)
     if ($LASTEXITCODE -ne 0) { throw 'Building the help failed.' }
     Write-Host "Built $moduleOut"
+}
+
+# This version's section of CHANGELOG.md, as the built manifest's ReleaseNotes.
+function Set-ReleaseNotes {
+    param([string] $Path)
+    $changelog = Get-Content (Join-Path $root 'CHANGELOG.md') -Raw
+    $section = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($version))\b[^\n]*\n(.*?)(?=^## |\z)")
+    if (-not $section.Success) { throw "CHANGELOG.md has no section for $version." }
+    $notes = $section.Groups[1].Value.Trim() -replace "'", "''"
+    $text = Get-Content $Path -Raw
+    $placeholder = "ReleaseNotes = 'See CHANGELOG.md.'"
+    if (-not $text.Contains($placeholder)) { throw "The manifest has no ReleaseNotes placeholder ($placeholder)." }
+    Set-Content -Path $Path -Value $text.Replace($placeholder, "ReleaseNotes = '$notes'") -NoNewline
+}
+
+# output/package/NetCmdlets.<version>.nupkg, made by Publish-PSResource into a folder repository of its
+# own (registered for the moment, under a name of this process's): the package a user installs with
+# Register-PSResourceRepository -Uri <folder> and Install-PSResource NetCmdlets.
+function Invoke-Package {
+    $packageOut = Join-Path $root 'output/package'
+    if (Test-Path $packageOut) { Remove-Item $packageOut -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $packageOut
+    $repository = "NetCmdletsBuild$PID"
+    Register-PSResourceRepository -Name $repository -Uri $packageOut -Trusted
+    try {
+        Publish-PSResource -Path $moduleOut -Repository $repository -ErrorAction Stop
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repository
+    }
+    $package = Get-ChildItem $packageOut -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $package) { throw "Publish-PSResource wrote no package to $packageOut." }
+    Write-Host "Packaged $($package.FullName)"
 }
 
 function Invoke-XunitTests {
@@ -113,6 +149,10 @@ switch ($Task) {
         Get-ChildItem $root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
     }
     'Build' { Invoke-Build }
+    'Package' {
+        Invoke-Build
+        Invoke-Package
+    }
     'Demo' {
         Invoke-Build
         Invoke-ChildPwsh -Arguments @('-File', (Join-Path $root 'examples/demo.ps1'))
@@ -129,6 +169,7 @@ switch ($Task) {
     }
     'Test' {
         Invoke-Build
+        Invoke-Package
         $xunit = Invoke-XunitTests
         $pester = Invoke-PesterTests
         $passed = $xunit.Passed + $pester.Passed

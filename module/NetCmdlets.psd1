@@ -32,9 +32,12 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('TCP', 'UDP', 'Network', 'Socket', 'Server', 'Netcat')
-            ProjectUri = 'https://github.com/NetCmdlets/NetCmdlets'
-            LicenseUri = 'https://github.com/NetCmdlets/NetCmdlets/blob/main/LICENSE'
+            Tags         = @('TCP', 'UDP', 'Network', 'Socket', 'Server', 'Client', 'Netcat', 'Socat', 'Proxy', 'SOCKS5', 'TLS',
+                'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/NetCmdlets/NetCmdlets'
+            LicenseUri   = 'https://github.com/NetCmdlets/NetCmdlets/blob/main/LICENSE'
+            # build.ps1 puts this version's section of CHANGELOG.md here in the built module.
+            ReleaseNotes = 'See CHANGELOG.md.'
         }
     }
 }
