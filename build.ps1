@@ -9,7 +9,8 @@ in dotnet-tools.json (run it as `dotnet tool restore && dotnet pwsh ./build.ps1 
 
   Build  assembles output/NetCmdlets/<version>/ (manifest, format file, help, DLLs)
   Test   Build and Package, then xunit over the core and, in a child pwsh, Pester over the built
-         module (and the package) and over the help builder in tools/;
+         module (and the package) and over the help builder in tools/, then Pester once more with the
+         module loading its netstandard2.0 build (the one for Windows PowerShell 5.1);
          the last line is `tests: N passed, N failed` and the exit code is non-zero on any failure
   Package  Build, then output/package/NetCmdlets.<version>.nupkg, made by Publish-PSResource into a
          folder repository: what Register-PSResourceRepository and Install-PSResource take
@@ -133,10 +134,14 @@ function Get-PesterPath {
 }
 
 function Invoke-PesterTests {
+    # -Framework netstandard2.0: the module loads its Windows PowerShell build (see NetCmdlets.psm1).
+    param([string] $Framework)
     $resultFile = Join-Path ([IO.Path]::GetTempPath()) "netcmdlets-pester-$PID.json"
     $runner = Join-Path $root 'tests/pester/Invoke-Tests.ps1'
     $pesterPath = Get-PesterPath
-    Invoke-ChildPwsh -Arguments @('-File', $runner, '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $root 'output/NetCmdlets'), '-ResultPath', $resultFile) | Out-Host
+    $arguments = @('-File', $runner, '-PesterPath', $pesterPath, '-ModulePath', (Join-Path $root 'output/NetCmdlets'), '-ResultPath', $resultFile)
+    if ($Framework) { $arguments += '-Framework', $Framework }
+    Invoke-ChildPwsh -Arguments $arguments | Out-Host
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $result = Get-Content $resultFile -Raw | ConvertFrom-Json
     Remove-Item $resultFile
@@ -172,9 +177,10 @@ switch ($Task) {
         Invoke-Package
         $xunit = Invoke-XunitTests
         $pester = Invoke-PesterTests
-        $passed = $xunit.Passed + $pester.Passed
-        $failed = $xunit.Failed + $pester.Failed
-        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; pester: $($pester.Passed) passed, $($pester.Failed) failed"
+        $desktop = Invoke-PesterTests -Framework netstandard2.0
+        $passed = $xunit.Passed + $pester.Passed + $desktop.Passed
+        $failed = $xunit.Failed + $pester.Failed + $desktop.Failed
+        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; pester: $($pester.Passed) passed, $($pester.Failed) failed; pester on the netstandard2.0 build: $($desktop.Passed) passed, $($desktop.Failed) failed"
         Write-Host "tests: $passed passed, $failed failed"
         exit ([int]($failed -gt 0))
     }

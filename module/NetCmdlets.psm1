@@ -1,6 +1,10 @@
 # Loads the build of NetCmdlets that fits this PowerShell: bin/net8.0 on PowerShell 7.4 and later
 # (.NET 8 or newer), bin/netstandard2.0 on Windows PowerShell 5.1 and older PowerShell 7 releases.
-$framework = if ($PSVersionTable.PSEdition -eq 'Core' -and [Environment]::Version.Major -ge 8) { 'net8.0' } else { 'netstandard2.0' }
+# NETCMDLETS_FRAMEWORK=netstandard2.0 loads the Windows PowerShell build on PowerShell 7 too: the test
+# suite runs once more on it that way, since no Windows PowerShell runs here.
+$framework = if ($env:NETCMDLETS_FRAMEWORK -in 'net8.0', 'netstandard2.0') { $env:NETCMDLETS_FRAMEWORK }
+elseif ($PSVersionTable.PSEdition -eq 'Core' -and [Environment]::Version.Major -ge 8) { 'net8.0' }
+else { 'netstandard2.0' }
 $assembly = [IO.Path]::Combine($PSScriptRoot, 'bin', $framework, 'NetCmdlets.dll')
 
 # Import-Module itself, even if a function or alias of that name shadows it in the caller's session.

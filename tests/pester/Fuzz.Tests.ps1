@@ -10,7 +10,8 @@ BeforeAll {
     foreach ($result in & (Join-Path $PSScriptRoot '../fuzz/Invoke-Fuzz.ps1') -Seconds 8) { $results[$result.Target] = $result }
 }
 
-Describe 'Fuzzing with SharpFuzz and AFL++' {
+# Tagged Fuzz: it fuzzes NetCmdlets.Core itself, not the loaded module, so the netstandard2.0 run leaves it out.
+Describe 'Fuzzing with SharpFuzz and AFL++' -Tag Fuzz {
     It '<_> survives its run with no crash and no hang' -ForEach @($targets | Where-Object { $_ -ne 'self-test' }) {
         $result = $results[$_]
         $result | Should -Not -BeNullOrEmpty

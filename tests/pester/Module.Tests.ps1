@@ -47,9 +47,10 @@ Describe 'NetCmdlets module' {
         @(Get-Command -Module NetCmdlets | ForEach-Object Name | Sort-Object) | Should -Be $expectedCmdlets
     }
 
-    It 'loads the net8.0 build on PowerShell 7, and ships both builds with only its own DLLs' {
+    It 'loads the net8.0 build on PowerShell 7 (the netstandard2.0 one with NETCMDLETS_FRAMEWORK), and ships both builds with only its own DLLs' {
         $binary = @(Get-Module NetCmdlets -All | Where-Object ModuleType -EQ 'Binary')[0]
-        $binary.Path | Should -BeLike '*bin?net8.0?NetCmdlets.dll'
+        $expected = if ($env:NETCMDLETS_FRAMEWORK) { $env:NETCMDLETS_FRAMEWORK } else { 'net8.0' }
+        $binary.Path | Should -BeLike "*bin?${expected}?NetCmdlets.dll"
         foreach ($target in 'net8.0', 'netstandard2.0') {
             @(Get-ChildItem (Join-Path $module.ModuleBase "bin/$target") -File | ForEach-Object Name | Sort-Object) | Should -Be @('NetCmdlets.Core.dll', 'NetCmdlets.dll')
         }

@@ -44,7 +44,6 @@ public sealed class NewTlsCertificateCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-#if NET8_0_OR_GREATER
         try
         {
             WriteObject(Create());
@@ -53,40 +52,36 @@ public sealed class NewTlsCertificateCommand : PSCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(e, "CertificateNotCreated", ErrorCategory.InvalidArgument, Subject));
         }
-#else
-        ThrowTerminatingError(new ErrorRecord(new PlatformNotSupportedException("New-TlsCertificate needs PowerShell 7."), "CertificateNotCreated", ErrorCategory.NotImplemented, null));
-#endif
+        catch (PlatformNotSupportedException e)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "CertificateNotCreated", ErrorCategory.NotImplemented, Subject));
+        }
     }
 
-#if NET8_0_OR_GREATER
     private X509Certificate2 Create()
     {
         string[] names = DnsName ?? (IPAddress is null ? new[] { "localhost" } : Array.Empty<string>());
         string[] addresses = IPAddress ?? (DnsName is null ? new[] { "127.0.0.1", "::1" } : Array.Empty<string>());
         string subject = Subject ?? $"CN={names.Concat(addresses).FirstOrDefault() ?? "NetCmdlets test"}";
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using RSA key = RSA.Create();
+        key.KeySize = 2048;
+        var request = new CertificateBuilder(subject, key);
         if (CertificateAuthority)
         {
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+            request.Extensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.Extensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
         }
         else
         {
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+            request.Extensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+            request.Extensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
             // Both uses: the same test certificate serves a server, or a client in mutual TLS.
-            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            request.Extensions.Add(new X509EnhancedKeyUsageExtension(
                 new OidCollection { new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2") }, false));
         }
         if (names.Length + addresses.Length > 0)
-        {
-            var alternative = new SubjectAlternativeNameBuilder();
-            foreach (string name in names) alternative.AddDnsName(name);
-            foreach (string address in addresses) alternative.AddIpAddress(System.Net.IPAddress.Parse(address));
-            request.CertificateExtensions.Add(alternative.Build());
-        }
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+            request.Extensions.Add(CertificateBuilder.AlternativeNames(names, addresses.Select(System.Net.IPAddress.Parse).ToArray()));
+        request.Extensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         DateTimeOffset notBefore = NotBefore ?? DateTimeOffset.Now.AddMinutes(-5);
         DateTimeOffset notAfter = NotAfter ?? DateTimeOffset.Now.AddDays(30);
         X509Certificate2 made;
@@ -101,10 +96,10 @@ public sealed class NewTlsCertificateCommand : PSCmdlet
             if (notAfter > Signer.NotAfter) notAfter = Signer.NotAfter;
             if (notBefore < Signer.NotBefore) notBefore = Signer.NotBefore;
             byte[] serial = new byte[12];
-            RandomNumberGenerator.Fill(serial);
+            using (var random = RandomNumberGenerator.Create()) random.GetBytes(serial);
             serial[0] &= 0x7F;
             using X509Certificate2 signed = request.Create(Signer, notBefore, notAfter, serial);
-            made = signed.CopyWithPrivateKey(key);
+            made = CertificateBuilder.CopyWithPrivateKey(signed, key);
         }
         // Imported again from PKCS#12, so the private key is one Windows' TLS will use too.
         using (made)
@@ -112,5 +107,4 @@ public sealed class NewTlsCertificateCommand : PSCmdlet
             return new X509Certificate2(made.Export(X509ContentType.Pkcs12), (string?)null, X509KeyStorageFlags.Exportable);
         }
     }
-#endif
 }
