@@ -81,7 +81,7 @@ internal sealed class ReplyCondition
             if (message is null)
             {
                 if (!countGiven && !HasUntil) yield break;
-                throw new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(),
+                throw new NetException(NetErrorKind.ConnectionClosed, connection.PeerName,
                     $"{connection.RemoteEndPoint} closed connection {connection.Id} after {received}{(countGiven ? $" of {Count}" : string.Empty)} message(s){(HasUntil ? ", before one matched -Until" : string.Empty)}.");
             }
             object? output = JsonValues.PresentOrFail(message);

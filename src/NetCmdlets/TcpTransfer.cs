@@ -6,7 +6,7 @@ namespace NetCmdlets;
 /// <summary>What a file transfer (Send-TcpMessage -Path, Receive-TcpMessage -OutFile) moved, and how fast.</summary>
 public sealed class TcpTransfer
 {
-    internal TcpTransfer(string path, string direction, long bytes, TimeSpan elapsed, IPEndPoint remoteEndPoint, int connectionId)
+    internal TcpTransfer(string path, string direction, long bytes, TimeSpan elapsed, EndPoint remoteEndPoint, int connectionId)
     {
         Path = path;
         Direction = direction;
@@ -31,7 +31,7 @@ public sealed class TcpTransfer
     /// <summary>Megabytes (10^6 bytes) per second, for reading at a glance.</summary>
     public double MBPerSecond => Math.Round(BytesPerSecond / 1e6, 1);
 
-    public IPEndPoint RemoteEndPoint { get; }
+    public EndPoint RemoteEndPoint { get; }
 
     public int ConnectionId { get; }
 

@@ -15,7 +15,7 @@ public abstract class NetMessage
     private readonly Encoding _encoding;
     private string? _text;
 
-    protected NetMessage(byte[] data, Encoding encoding, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, MessageDirection direction)
+    protected NetMessage(byte[] data, Encoding encoding, EndPoint remoteEndPoint, EndPoint localEndPoint, MessageDirection direction)
         : this(data, encoding, new NetEndPoint(remoteEndPoint), new NetEndPoint(localEndPoint), direction)
     {
     }

@@ -88,6 +88,9 @@ public static class EndPoints
     public static string Format(string host, int port) =>
         host.Contains(":") && !host.StartsWith("[", StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";
 
+    /// <summary>As <see cref="Normalize"/> for an IP endpoint; a UNIX socket's end as a <see cref="UnixEndPoint"/>.</summary>
+    public static EndPoint NormalizeAny(EndPoint? endPoint) => (EndPoint?)UnixEndPoint.From(endPoint) ?? Normalize(endPoint);
+
     /// <summary>IPv4 addresses carried in a dual-mode IPv6 socket are shown as plain IPv4, as users typed them.</summary>
     public static IPEndPoint Normalize(EndPoint? endPoint)
     {

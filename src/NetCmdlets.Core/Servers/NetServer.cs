@@ -88,7 +88,7 @@ public abstract class NetServer : IDisposable
         transport.Abort();
         if (failure.SentNothing) return;
         Statistics.AddTlsFailure();
-        Post(new Net.NetException(Net.NetErrorKind.Tls, transport.RemoteEndPoint.ToString(), failure.Message, failure));
+        Post(new Net.NetException(Net.NetErrorKind.Tls, transport.PeerName, failure.Message, failure));
     }
 
     /// <summary>A TLS handshake ended unfinished to make room for newer ones (see <see cref="Tcp.PendingHandshakes"/>): counted and reported.</summary>
@@ -96,7 +96,7 @@ public abstract class NetServer : IDisposable
     {
         transport.Abort();
         Statistics.AddTlsFailure();
-        Post(new Net.NetException(Net.NetErrorKind.Tls, transport.RemoteEndPoint.ToString(),
+        Post(new Net.NetException(Net.NetErrorKind.Tls, transport.PeerName,
             $"The TLS handshake with {transport.RemoteEndPoint} was ended unfinished to make room: {limit} newer handshakes were under way.",
             new Tls.TlsException(Tls.TlsFailure.Timeout, "ended to make room for newer handshakes")));
     }

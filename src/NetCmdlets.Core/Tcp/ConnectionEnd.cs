@@ -114,7 +114,7 @@ internal sealed class ConnectionEnd
     /// <summary>Nothing moved for <paramref name="idle"/>: closes gracefully, and its end reports IdleTimeout.</summary>
     public void EndIdle(TimeSpan idle)
     {
-        var error = new NetException(NetErrorKind.IdleTimeout, _connection.RemoteEndPoint.ToString(),
+        var error = new NetException(NetErrorKind.IdleTimeout, _connection.PeerName,
             $"Connection {_connection} was idle for {idle.TotalSeconds:0.###} s (nothing moved either way), and the server closed it.");
         lock (_lifetime.Gate)
         {
@@ -129,7 +129,7 @@ internal sealed class ConnectionEnd
     public void EndOverBudget(ServerBufferBudget budget)
     {
         long held = _connection.HeldBytes;
-        var error = new NetException(NetErrorKind.BufferLimit, _connection.RemoteEndPoint.ToString(),
+        var error = new NetException(NetErrorKind.BufferLimit, _connection.PeerName,
             $"Connection {_connection} was closed: the server held {budget.Used:N0} bytes in unfinished messages and unsent replies, over its limit of {budget.Limit:N0} bytes (set by -MaxBufferedBytes), and this connection held the most ({held:N0} bytes).");
         bool first;
         lock (_lifetime.Gate)
@@ -150,7 +150,7 @@ internal sealed class ConnectionEnd
     /// <summary>The peer took nothing of its replies for <paramref name="stallLimit"/> while reading waited on them: it ends at once, and its end reports why.</summary>
     public void EndStalled(TimeSpan stallLimit)
     {
-        var error = new NetException(NetErrorKind.SendTimeout, _connection.RemoteEndPoint.ToString(),
+        var error = new NetException(NetErrorKind.SendTimeout, _connection.PeerName,
             $"Connection {_connection} took nothing of the {_connection.PendingSendBytes:N0} bytes of replies queued for it for {stallLimit.TotalSeconds:0.###} s (it is not reading), and the server closed it.");
         bool first;
         lock (_lifetime.Gate)
@@ -165,7 +165,7 @@ internal sealed class ConnectionEnd
     /// <summary>What was received broke the framing where only the reader can tell: the connection ends at once, and its end reports this error.</summary>
     public NetException FailFraming(FramingException error)
     {
-        var failure = new NetException(NetErrorKind.Framing, _connection.RemoteEndPoint.ToString(), $"Connection {_connection}: {error.Message}", error);
+        var failure = new NetException(NetErrorKind.Framing, _connection.PeerName, $"Connection {_connection}: {error.Message}", error);
         bool first;
         lock (_lifetime.Gate)
         {
@@ -181,7 +181,7 @@ internal sealed class ConnectionEnd
     /// <summary>A handshake of an upgrade failed: the connection ends, and its end reports why.</summary>
     public NetException FailTls(TlsException failure)
     {
-        var error = new NetException(NetErrorKind.Tls, _connection.RemoteEndPoint.ToString(), failure.Message, failure);
+        var error = new NetException(NetErrorKind.Tls, _connection.PeerName, failure.Message, failure);
         bool first;
         lock (_lifetime.Gate)
         {
@@ -209,7 +209,7 @@ internal sealed class ConnectionEnd
     /// sees the reset and goes on elsewhere cannot get ahead of the report.</param>
     public void ReceiveEnded(Exception? failure, CancellationToken stopping, Action<NetException?> report)
     {
-        string peer = _connection.RemoteEndPoint.ToString();
+        string peer = _connection.PeerName;
         // This side ended it by a rule (a line that is not JSON, the idle limit): that is why, however the loop itself ended.
         NetException? error = EndedWith ?? failure switch
         {
@@ -251,7 +251,7 @@ internal sealed class ConnectionEnd
         if (!_lifetime.TryFinish()) return;
         if (graceful) _connection.Transport.Close();
         else _connection.Transport.Abort();
-        var closed = new NetException(NetErrorKind.ConnectionClosed, _connection.RemoteEndPoint.ToString(), $"Connection {_connection} was closed before the data was sent.");
+        var closed = new NetException(NetErrorKind.ConnectionClosed, _connection.PeerName, $"Connection {_connection} was closed before the data was sent.");
         lock (_lifetime.Gate) _connection.Sender.FailQueued(closed);
         _connection.Untaken.Cancel();
         _connection.Reader.End();

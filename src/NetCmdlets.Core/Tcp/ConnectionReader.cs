@@ -53,7 +53,7 @@ internal sealed class ConnectionReader
     {
         // Its reader already reported why it ended; what was received after the broken message is not framed.
         if (_connection.FramingFailed)
-            throw new NetException(NetErrorKind.ConnectionClosed, _connection.RemoteEndPoint.ToString(), $"Connection {_connection} is closed: what it received broke its framing.");
+            throw new NetException(NetErrorKind.ConnectionClosed, _connection.PeerName, $"Connection {_connection} is closed: what it received broke its framing.");
         Start();
         byte[]? payload;
         try
@@ -93,7 +93,7 @@ internal sealed class ConnectionReader
         }
         catch (TimeoutException)
         {
-            throw new NetException(NetErrorKind.ReceiveTimeout, _connection.RemoteEndPoint.ToString(),
+            throw new NetException(NetErrorKind.ReceiveTimeout, _connection.PeerName,
                 $"No data from {_connection.RemoteEndPoint} within {idleTimeout.TotalSeconds:0.###} s.");
         }
         // Read to the end of what the peer sent: the conversation is over on this side too.
@@ -112,13 +112,13 @@ internal sealed class ConnectionReader
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new NetException(NetErrorKind.ReceiveTimeout, _connection.RemoteEndPoint.ToString(),
+            throw new NetException(NetErrorKind.ReceiveTimeout, _connection.PeerName,
                 $"{what} from {_connection.RemoteEndPoint} within {timeout.TotalSeconds:0.###} s.");
         }
         catch (FramingException e)
         {
             _connection.Abort();
-            throw new NetException(NetErrorKind.Framing, _connection.RemoteEndPoint.ToString(), $"Connection {_connection}: {e.Message}", e);
+            throw new NetException(NetErrorKind.Framing, _connection.PeerName, $"Connection {_connection}: {e.Message}", e);
         }
     }
 }

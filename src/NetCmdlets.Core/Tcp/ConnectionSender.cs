@@ -59,7 +59,7 @@ internal sealed class ConnectionSender
             }
             catch (FramingException e)
             {
-                throw new NetException(NetErrorKind.Framing, _connection.RemoteEndPoint.ToString(), $"Cannot send to {_connection.RemoteEndPoint} on connection {_connection.Id}: {e.Message}", e);
+                throw new NetException(NetErrorKind.Framing, _connection.PeerName, $"Cannot send to {_connection.RemoteEndPoint} on connection {_connection.Id}: {e.Message}", e);
             }
         }
         Task last = Task.CompletedTask;
@@ -130,7 +130,7 @@ internal sealed class ConnectionSender
         {
             // What is queued cannot be taken back: the connection is of no further use.
             _connection.Abort();
-            throw new NetException(NetErrorKind.SendTimeout, _connection.RemoteEndPoint.ToString(),
+            throw new NetException(NetErrorKind.SendTimeout, _connection.PeerName,
                 $"{_connection.RemoteEndPoint} took nothing for {stallTimeout.TotalSeconds:0.###} s (it is not reading).");
         }
         BufferPool.Return(piece.Chunk);
@@ -171,9 +171,9 @@ internal sealed class ConnectionSender
         {
             // While the consumer holds a lease (a reply is being made), a requested close waits for it.
             if (!_lifetime.TakesSends)
-                throw new NetException(NetErrorKind.ConnectionClosed, _connection.RemoteEndPoint.ToString(),
+                throw new NetException(NetErrorKind.ConnectionClosed, _connection.PeerName,
                     _lifetime.RefusedAsHalfClosed ? $"Connection {_connection} has finished sending (half-closed)." : $"Connection {_connection} is closed.");
-            queue = _queue ??= new SendQueue(_lifetime.Gate, _connection.Transport.Stream, _connection.RemoteEndPoint.ToString(), TcpConnection.DefaultSendBudget,
+            queue = _queue ??= new SendQueue(_lifetime.Gate, _connection.Transport.Stream, _connection.PeerName, TcpConnection.DefaultSendBudget,
                 _connection.OnSent, _connection.OnSendFailed, _connection.OnSendsIdle) { Budget = { Shared = _connection.Buffers } };
             start = queue.Add(pending);
         }

@@ -90,6 +90,10 @@ internal sealed class ServerBroker
 
     private static string Name(TcpConnection member) => $"<user{member.Id}>";
 
+    /// <summary>Where a member is: its address (as ncat shows it), or its UNIX socket end.</summary>
+    private static string Peer(TcpConnection member) =>
+        member.RemoteEndPoint is System.Net.IPEndPoint ip ? ip.Address.ToString() : member.PeerName;
+
     /// <summary>A member joined: in a chat, it is told who is there, and the others are told it came.</summary>
     public void Joined(TcpConnection member)
     {
@@ -97,10 +101,10 @@ internal sealed class ServerBroker
         var present = new List<string>();
         foreach (TcpConnection other in _server.OpenConnections)
         {
-            if (other != member) present.Add($"{other.RemoteEndPoint.Address} as {Name(other)}");
+            if (other != member) present.Add($"{Peer(other)} as {Name(other)}");
         }
         Send(member, Text(member, $"<announce> already connected: {(present.Count == 0 ? "nobody" : string.Join(", ", present))}."));
-        Broadcast(member, Text(member, $"<announce> {member.RemoteEndPoint.Address} is connected as {Name(member)}."));
+        Broadcast(member, Text(member, $"<announce> {Peer(member)} is connected as {Name(member)}."));
     }
 
     /// <summary>A member left: in a chat, the others are told.</summary>

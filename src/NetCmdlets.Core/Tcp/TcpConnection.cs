@@ -61,9 +61,14 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
 
     public TcpConnectionRole Role { get; }
 
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary>An IPEndPoint, or a UnixEndPoint (unix:/path) for a UNIX socket.</summary>
+    public EndPoint RemoteEndPoint { get; }
 
-    public IPEndPoint LocalEndPoint { get; }
+    /// <summary>An IPEndPoint, or a UnixEndPoint (unix:/path) for a UNIX socket.</summary>
+    public EndPoint LocalEndPoint { get; }
+
+    /// <summary>The remote endpoint as text, for messages and error targets.</summary>
+    internal string PeerName => RemoteEndPoint.ToString() ?? string.Empty;
 
     public DateTime ConnectedAt { get; }
 
@@ -300,7 +305,7 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     public Task StartTlsAsync(TlsClientOptions options, CancellationToken cancellationToken)
     {
         if (options is null) throw new ArgumentNullException(nameof(options));
-        string host = options.ServerName ?? ConnectedHost ?? RemoteEndPoint.Address.ToString();
+        string host = options.ServerName ?? ConnectedHost ?? (RemoteEndPoint is IPEndPoint remote ? remote.Address.ToString() : "localhost");
         return Upgrade.StartAsClientAsync(options, host, () => Reader.HasUnread, cancellationToken);
     }
 

@@ -141,6 +141,44 @@ public static class TcpConnector
         Sync.Run(ConnectAsync(host, port, options, timeout, cancellationToken));
 
     /// <summary>
+    /// Connects to a UNIX domain socket: a path, or a Linux abstract name written with a leading @. The same
+    /// connection as over TCP follows (framing, TLS when asked for, checked against
+    /// <see cref="Tls.TlsClientOptions.ServerName"/> or localhost).
+    /// </summary>
+    /// <exception cref="NetException">ConnectionRefused (a socket file nobody listens on), AddressNotAvailable
+    /// (no such file), ConnectTimeout, or another socket error; Tls.</exception>
+    public static async Task<TcpConnection> ConnectUnixAsync(string path, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        options ??= new ConnectionOptions();
+        var target = new UnixEndPoint(path);
+        string shown = target.ToString();
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        SocketTransport transport;
+        try
+        {
+            SocketError? connected = await ConnectSocketAsync(socket, target.ToSocketEndPoint(), timeout, cancellationToken).ConfigureAwait(false);
+            if (connected is null) throw new NetException(NetErrorKind.ConnectTimeout, shown, $"Connecting to {shown} timed out after {timeout.TotalSeconds:0.###} s.");
+            if (connected == SocketError.AddressNotAvailable)
+                throw new NetException(NetErrorKind.AddressNotAvailable, shown, $"Connecting to {shown} failed: there is no such socket file (is the server running?).");
+            if (connected == SocketError.ConnectionRefused)
+                throw new NetException(NetErrorKind.ConnectionRefused, shown, $"Connecting to {shown} failed: nothing listens on it (the socket file is there, its server is not).");
+            if (connected != SocketError.Success) throw NetException.FromSocket(new SocketException((int)connected), shown, "Connecting to");
+            transport = new SocketTransport(socket, inlineCompletions: options.Tls is null);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        if (options.Tls is null) return new TcpConnection(transport, TcpConnectionRole.Client, options.Framing, options.Encoding);
+        return new TcpConnection(await SecureAsync(transport, options.Tls, options.Tls.ServerName ?? "localhost", shown, cancellationToken).ConfigureAwait(false),
+            TcpConnectionRole.Client, options.Framing, options.Encoding);
+    }
+
+    public static TcpConnection ConnectUnix(string path, ConnectionOptions? options, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Sync.Run(ConnectUnixAsync(path, options, timeout, cancellationToken));
+
+    /// <summary>
     /// Listens on <paramref name="localEndPoint"/> until one client connects, then stops listening and
     /// returns that connection (as nc -l does).
     /// </summary>
@@ -224,7 +262,7 @@ public static class TcpConnector
     /// </summary>
     /// <param name="deadlines">The clock of many connects with the same <paramref name="timeout"/> and token (a port scan); null for a timer of its own.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the socket is disposed).</exception>
-    internal static async Task<SocketError?> ConnectSocketAsync(Socket socket, IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken, ConnectDeadlines? deadlines = null)
+    internal static async Task<SocketError?> ConnectSocketAsync(Socket socket, EndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken, ConnectDeadlines? deadlines = null)
     {
         using var connect = new ConnectOperation(endPoint);
         if (!socket.ConnectAsync(connect)) return MetItself(socket, connect.SocketError);

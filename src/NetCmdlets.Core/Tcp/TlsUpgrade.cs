@@ -64,7 +64,7 @@ internal sealed class TlsUpgrade
             if (unreadInClear())
             {
                 _connection.Abort();
-                throw new NetException(NetErrorKind.Tls, _connection.RemoteEndPoint.ToString(),
+                throw new NetException(NetErrorKind.Tls, _connection.PeerName,
                     $"{_connection.RemoteEndPoint} sent more in clear text after its go-ahead for TLS; the connection is closed.",
                     new TlsException(TlsFailure.Failed, "clear text after the go-ahead for TLS"));
             }

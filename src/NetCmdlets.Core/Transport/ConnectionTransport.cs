@@ -14,9 +14,14 @@ public abstract class ConnectionTransport : IDisposable
     /// <summary>What the connection reads from and writes to.</summary>
     public abstract Stream Stream { get; }
 
-    public abstract IPEndPoint LocalEndPoint { get; }
+    /// <summary>An <see cref="IPEndPoint"/>, or a <see cref="Net.UnixEndPoint"/> for a UNIX socket.</summary>
+    public abstract EndPoint LocalEndPoint { get; }
 
-    public abstract IPEndPoint RemoteEndPoint { get; }
+    /// <summary>An <see cref="IPEndPoint"/>, or a <see cref="Net.UnixEndPoint"/> for a UNIX socket.</summary>
+    public abstract EndPoint RemoteEndPoint { get; }
+
+    /// <summary>The remote endpoint as text, for messages and error targets.</summary>
+    internal string PeerName => RemoteEndPoint.ToString() ?? string.Empty;
 
     /// <summary>
     /// True when <see cref="WaitForDataAsync"/> waits without holding a buffer (a zero-byte read), so an

@@ -22,11 +22,11 @@ public sealed class SocketTransport : ConnectionTransport
     public SocketTransport(Socket socket, bool inlineCompletions = true)
     {
         _socket = socket ?? throw new ArgumentNullException(nameof(socket));
-        // Request/reply traffic: small writes must not wait for Nagle.
-        _socket.NoDelay = true;
+        // Request/reply traffic: small writes must not wait for Nagle (a UNIX socket has none).
+        if (socket.AddressFamily != System.Net.Sockets.AddressFamily.Unix) _socket.NoDelay = true;
         // Read before the stream exists: a socket reset in the accept backlog throws here, inside the caller's try.
-        RemoteEndPoint = EndPoints.Normalize(socket.RemoteEndPoint);
-        LocalEndPoint = EndPoints.Normalize(socket.LocalEndPoint);
+        RemoteEndPoint = EndPoints.NormalizeAny(socket.RemoteEndPoint);
+        LocalEndPoint = EndPoints.NormalizeAny(socket.LocalEndPoint);
         _stream = new NetworkStream(socket, ownsSocket: true);
         if (inlineCompletions) InlineCompletions.Prefer(socket);
     }
@@ -37,9 +37,9 @@ public sealed class SocketTransport : ConnectionTransport
     /// <summary>Before TLS is laid over it (STARTTLS): its continuations go back to the thread pool.</summary>
     internal void StopInlineCompletions() => InlineCompletions.Stop(_socket);
 
-    public override IPEndPoint LocalEndPoint { get; }
+    public override EndPoint LocalEndPoint { get; }
 
-    public override IPEndPoint RemoteEndPoint { get; }
+    public override EndPoint RemoteEndPoint { get; }
 
     public override bool CanWaitForData => true;
 

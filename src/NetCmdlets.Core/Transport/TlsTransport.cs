@@ -43,9 +43,9 @@ public sealed class TlsTransport : ConnectionTransport
 
     public override Stream Stream => _ssl;
 
-    public override IPEndPoint LocalEndPoint => _inner.LocalEndPoint;
+    public override EndPoint LocalEndPoint => _inner.LocalEndPoint;
 
-    public override IPEndPoint RemoteEndPoint => _inner.RemoteEndPoint;
+    public override EndPoint RemoteEndPoint => _inner.RemoteEndPoint;
 
 #if NET8_0_OR_GREATER
     // SslStream takes zero-byte reads: it completes when a record arrives, holding no buffer meanwhile.
@@ -145,7 +145,7 @@ public sealed class TlsTransport : ConnectionTransport
         var check = new CertificateCheck(options.TrustedCertificates, skip: false, certificateRequired: options.RequireClientCertificate, ofClient: true);
         var sniffed = new FirstBytesStream(inner.Stream);
         var ssl = new SslStream(sniffed, leaveInnerStreamOpen: false, check.Validate);
-        await HandshakeAsync(ssl, sniffed, check, options.HandshakeTimeout, inner.RemoteEndPoint.ToString(), cancellationToken, token =>
+        await HandshakeAsync(ssl, sniffed, check, options.HandshakeTimeout, inner.PeerName, cancellationToken, token =>
         {
 #if NET8_0_OR_GREATER
             var authentication = new SslServerAuthenticationOptions

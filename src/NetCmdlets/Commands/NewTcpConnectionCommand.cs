@@ -17,12 +17,18 @@ namespace NetCmdlets.Commands;
 [OutputType(typeof(TcpConnection))]
 [UsesParameters(typeof(EncodingParameters))]
 [UsesParameters(typeof(FramingParameters))]
-[UsesParameters(typeof(TlsClientParameters), ConnectSet)]
+[UsesParameters(typeof(TlsClientParameters), ConnectSet, UnixSet)]
 [UsesParameters(typeof(ProxyParameters), ConnectSet)]
 public sealed partial class NewTcpConnectionCommand : NetCmdletBase
 {
     private const string ConnectSet = "Connect";
     private const string ListenSet = "Listen";
+    private const string UnixSet = "UnixSocket";
+
+    /// <summary>A UNIX domain socket to connect to instead of a host and port: its path, or a Linux abstract name with a leading @.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UnixSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string UnixSocket { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectSet, ValueFromPipelineByPropertyName = true)]
     [Alias("CN", "Host", "HostName")]
@@ -59,7 +65,12 @@ public sealed partial class NewTcpConnectionCommand : NetCmdletBase
         TcpConnection connection;
         try
         {
-            connection = Listen ? AcceptOne(options) : UntilStopped(() => TcpConnector.Connect(ComputerName, Port, options, ToTimeout(TimeoutSec), StopToken));
+            connection = ParameterSetName switch
+            {
+                ListenSet => AcceptOne(options),
+                UnixSet => UntilStopped(() => TcpConnector.ConnectUnix(UnixSocket, options, ToTimeout(TimeoutSec), StopToken)),
+                _ => UntilStopped(() => TcpConnector.Connect(ComputerName, Port, options, ToTimeout(TimeoutSec), StopToken)),
+            };
         }
         catch (NetException e)
         {

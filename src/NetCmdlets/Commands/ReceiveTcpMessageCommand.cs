@@ -119,7 +119,7 @@ public sealed class ReceiveTcpMessageCommand : NetCmdletBase
         WriteVerbose($"Wrote {written} bytes from {Connection.RemoteEndPoint} to {path}.");
         if (length is not null && written < length)
         {
-            WriteNetError(new NetException(NetErrorKind.ConnectionClosed, Connection.RemoteEndPoint.ToString(),
+            WriteNetError(new NetException(NetErrorKind.ConnectionClosed, Connection.PeerName,
                 $"{Connection.RemoteEndPoint} closed connection {Connection.Id} after {written} of {length} bytes."));
         }
         WriteObject(new TcpTransfer(path, "Received", written, clock.Elapsed, Connection.RemoteEndPoint, Connection.Id));

@@ -19,9 +19,9 @@ namespace NetCmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "TcpMessage", DefaultParameterSetName = HostText)]
 [OutputType(typeof(TcpMessage), typeof(TcpTransfer))]
-[UsesParameters(typeof(EncodingParameters), HostText, HostData, HostFile, HostObject)]
-[UsesParameters(typeof(FramingParameters), HostText, HostData, HostFile, HostObject)]
-[UsesParameters(typeof(TlsClientParameters), HostText, HostData, HostFile, HostObject)]
+[UsesParameters(typeof(EncodingParameters), HostText, HostData, HostFile, HostObject, UnixText, UnixData, UnixFile, UnixObject)]
+[UsesParameters(typeof(FramingParameters), HostText, HostData, HostFile, HostObject, UnixText, UnixData, UnixFile, UnixObject)]
+[UsesParameters(typeof(TlsClientParameters), HostText, HostData, HostFile, HostObject, UnixText, UnixData, UnixFile, UnixObject)]
 [UsesParameters(typeof(ProxyParameters), HostText, HostData, HostFile, HostObject)]
 public sealed partial class SendTcpMessageCommand : NetCmdletBase
 {
@@ -29,6 +29,10 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     private const string HostData = "ComputerNameData";
     private const string HostFile = "ComputerNamePath";
     private const string HostObject = "ComputerNameObject";
+    private const string UnixText = "UnixSocket";
+    private const string UnixData = "UnixSocketData";
+    private const string UnixFile = "UnixSocketPath";
+    private const string UnixObject = "UnixSocketObject";
     private const string ConnectionText = "Connection";
     private const string ConnectionData = "ConnectionData";
     private const string ConnectionFile = "ConnectionPath";
@@ -52,6 +56,14 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
 
+    /// <summary>A UNIX domain socket to connect to instead of a host and port: its path, or a Linux abstract name with a leading @.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UnixText, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = UnixData, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = UnixFile, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = UnixObject, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string UnixSocket { get; set; } = null!;
+
     /// <summary>A connection from New-TcpConnection, or a server handler's $_.Connection; left open afterwards.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ConnectionText, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionData, ValueFromPipelineByPropertyName = true)]
@@ -60,6 +72,7 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     public TcpConnection Connection { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 2, ParameterSetName = HostText)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = UnixText)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectionText)]
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
@@ -70,6 +83,7 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     /// array (,$bytes) is sent so too, through -InputObject.
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = HostData)]
+    [Parameter(Mandatory = true, ParameterSetName = UnixData)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionData)]
     [AllowEmptyCollection]
     public byte[] Data { get; set; } = null!;
@@ -80,11 +94,13 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     /// One parameter takes all piped input, so strings, byte arrays and objects never compete for it.
     /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = HostObject)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = UnixObject)]
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionObject)]
     public PSObject? InputObject { get; set; }
 
     /// <summary>A file whose bytes are sent as they are, streamed; afterwards the sending side is half-closed (with -ComputerName).</summary>
     [Parameter(Mandatory = true, ParameterSetName = HostFile)]
+    [Parameter(Mandatory = true, ParameterSetName = UnixFile)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionFile)]
     [Alias("FilePath")]
     public string Path { get; set; } = null!;
@@ -126,6 +142,10 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     [Parameter(ParameterSetName = HostData)]
     [Parameter(ParameterSetName = HostFile)]
     [Parameter(ParameterSetName = HostObject)]
+    [Parameter(ParameterSetName = UnixText)]
+    [Parameter(ParameterSetName = UnixData)]
+    [Parameter(ParameterSetName = UnixFile)]
+    [Parameter(ParameterSetName = UnixObject)]
     [Parameter(ParameterSetName = ConnectionText)]
     [Parameter(ParameterSetName = ConnectionData)]
     [Parameter(ParameterSetName = ConnectionObject)]
@@ -133,27 +153,29 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
 
     private bool OwnConnection => !ParameterSetName.StartsWith(ConnectionText, StringComparison.Ordinal);
 
+    private bool Unix => ParameterSetName.StartsWith(UnixText, StringComparison.Ordinal);
+
     // -ReceiveCount, -Until and -IdleSec describe the replies to read: giving one asks for them.
     private bool WantsReplies => Receive || MyInvocation.BoundParameters.ContainsKey(nameof(ReceiveCount))
         || MyInvocation.BoundParameters.ContainsKey(nameof(Until)) || MyInvocation.BoundParameters.ContainsKey(nameof(IdleSec));
 
     protected override void ProcessRecord()
     {
-        TcpConnection? connection = OwnConnection ? ConnectionFor(ComputerName, Port) : Connection;
+        TcpConnection? connection = !OwnConnection ? Connection : Unix ? ConnectionFor(UnixSocket, 0) : ConnectionFor(ComputerName, Port);
         if (connection is null) return;
         try
         {
-            if (ParameterSetName is HostFile or ConnectionFile)
+            if (ParameterSetName is HostFile or UnixFile or ConnectionFile)
             {
                 SendFile(connection);
                 return;
             }
-            if (ParameterSetName is HostData or ConnectionData)
+            if (ParameterSetName is HostData or UnixData or ConnectionData)
             {
                 Send(connection, Framed(Data), Data);
                 return;
             }
-            if (ParameterSetName is HostObject or ConnectionObject)
+            if (ParameterSetName is HostObject or UnixObject or ConnectionObject)
             {
                 SendObject(connection, InputObject);
                 return;
@@ -179,10 +201,10 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
     /// <summary>Only the connection this cmdlet opened; one passed with -Connection stays open.</summary>
     protected override void ReleaseResources() => _connection?.Close(TimeSpan.FromSeconds(2));
 
-    /// <summary>The connection to this target: the one already open, or a new one (piped objects may name other targets).</summary>
+    /// <summary>The connection to this target (a host and port, or a UNIX socket with <paramref name="port"/> 0): the one already open, or a new one (piped objects may name other targets).</summary>
     private TcpConnection? ConnectionFor(string host, int port)
     {
-        string target = EndPoints.Format(host, port);
+        string target = Unix ? $"unix:{host}" : EndPoints.Format(host, port);
         if (_target == target) return _failed ? null : _connection;
         _connection?.Close(TimeSpan.FromSeconds(2));
         _connection = null;
@@ -193,7 +215,9 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
         options.Proxy = ProxyParameters.Resolve(this);
         try
         {
-            _connection = UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));
+            _connection = Unix
+                ? UntilStopped(() => TcpConnector.ConnectUnix(host, options, ToTimeout(TimeoutSec), StopToken))
+                : UntilStopped(() => TcpConnector.Connect(host, port, options, ToTimeout(TimeoutSec), StopToken));
             WriteVerbose($"Connected {_connection}.");
             return _connection;
         }
@@ -226,7 +250,7 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
             catch (FramingException e)
             {
                 // That value is not sent; the connection goes on with the next one.
-                string target = connection.RemoteEndPoint.ToString();
+                string target = connection.PeerName;
                 WriteNetError(new NetException(NetErrorKind.Framing, target, $"Cannot send to {target}: {e.Message}", e));
                 return true;
             }
@@ -264,7 +288,7 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
         {
             // The bytes are still queued on the connection: one we own is of no further use.
             if (OwnConnection) connection.Abort();
-            throw new NetException(NetErrorKind.SendTimeout, connection.RemoteEndPoint.ToString(),
+            throw new NetException(NetErrorKind.SendTimeout, connection.PeerName,
                 $"{connection.RemoteEndPoint} did not take the data within {TimeoutSec} s (it is not reading).");
         }
     }
@@ -334,7 +358,7 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
         {
             _failed = OwnConnection;
             WriteNetError(replies == 0
-                ? new NetException(NetErrorKind.ConnectionClosed, connection.RemoteEndPoint.ToString(), $"{connection.RemoteEndPoint} closed the connection before replying.")
+                ? new NetException(NetErrorKind.ConnectionClosed, connection.PeerName, $"{connection.RemoteEndPoint} closed the connection before replying.")
                 : e);
             return false;
         }

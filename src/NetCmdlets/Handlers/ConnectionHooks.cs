@@ -73,7 +73,7 @@ internal sealed class ConnectionHooks : IDisposable
         try
         {
             IReadOnlyList<object>? output = Run(_onConnect, connection);
-            if (output is { Count: > 0 }) _ = connection.SendAsync(ReplyEncoder.Encode(output, connection.Encoding, connection.SendFraming, connection.RemoteEndPoint.ToString()), System.Threading.CancellationToken.None);
+            if (output is { Count: > 0 }) _ = connection.SendAsync(ReplyEncoder.Encode(output, connection.Encoding, connection.SendFraming, connection.PeerName), System.Threading.CancellationToken.None);
         }
         catch (NetException e)
         {
