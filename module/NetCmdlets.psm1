@@ -32,6 +32,10 @@ $tcpMessage.Members.Add('RemoteCertificate', $certificate)
 $lineEnding = [System.Management.Automation.Runspaces.CodePropertyData]::new('LineEnding', $members.GetMethod('GetLineEnding'))
 if ($lineEnding.PSObject.Properties['IsHidden']) { $lineEnding.IsHidden = $true }
 $tcpMessage.Members.Add('LineEnding', $lineEnding)
+# Over a UNIX socket: who sent it (process, user and group ids), hidden for the same reason.
+$peer = [System.Management.Automation.Runspaces.CodePropertyData]::new('PeerCredential', $members.GetMethod('GetPeerCredential'))
+if ($peer.PSObject.Properties['IsHidden']) { $peer.IsHidden = $true }
+$tcpMessage.Members.Add('PeerCredential', $peer)
 $netMessage = [System.Management.Automation.Runspaces.TypeData]::new('NetCmdlets.Core.Messages.NetMessage')
 $netMessage.Members.Add('Data', [System.Management.Automation.Runspaces.CodePropertyData]::new('Data', $members.GetMethod('GetData')))
 Update-TypeData -TypeData $tcpMessage, $netMessage -Force

@@ -16,12 +16,15 @@ public abstract partial class ListenerCommandBase : NetCmdletBase
     private IHandlerRunner? _handler;
     private ConnectionHooks? _hooks;
 
-    [Parameter(Mandatory = true, Position = 0)]
+    /// <summary>The parameter set of a server on a port; Start-TcpServer also has one for a UNIX socket.</summary>
+    private protected const string PortSet = "Port";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PortSet)]
     [ValidateRange(0, 65535)]
     public int Port { get; set; }
 
     /// <summary>Loopback by default; Any (or ::) for every interface.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PortSet)]
     [ArgumentCompleter(typeof(LocalAddressCompleter))]
     public string LocalAddress { get; set; } = "Loopback";
 
@@ -40,10 +43,17 @@ public abstract partial class ListenerCommandBase : NetCmdletBase
         IPAddress address;
         try
         {
-            // Resolving a name may take long; Ctrl+C must still stop it at once.
-            address = (MyInvocation.BoundParameters.ContainsKey(nameof(LocalAddress)) ? null : DefaultLocalAddress())
-                ?? UntilStopped(() => EndPoints.ParseLocalAddressAsync(LocalAddress, StopToken).GetAwaiter().GetResult());
-            _server = CreateServer(new IPEndPoint(address, Port));
+            if (CreateUnixServer() is { } unix)
+            {
+                _server = unix;
+            }
+            else
+            {
+                // Resolving a name may take long; Ctrl+C must still stop it at once.
+                address = (MyInvocation.BoundParameters.ContainsKey(nameof(LocalAddress)) ? null : DefaultLocalAddress())
+                    ?? UntilStopped(() => EndPoints.ParseLocalAddressAsync(LocalAddress, StopToken).GetAwaiter().GetResult());
+                _server = CreateServer(new IPEndPoint(address, Port));
+            }
         }
         catch (NetException e)
         {
@@ -58,12 +68,12 @@ public abstract partial class ListenerCommandBase : NetCmdletBase
         {
             ThrowNetError(e);
         }
-        var started = new ListenerStarted(_server.Protocol, _server.LocalEndPoint, _server.Statistics, _server);
+        var started = new ListenerStarted(_server.Protocol, _server.ListeningOn, _server.Statistics, _server);
         WriteVerbose(started.ToString());
         // With port 0 the user cannot know where to connect: the record is also tagged PSHOST, so it shows
         // as Write-Host would (but is not output: `| Select-Object -First N` still counts messages only,
         // and 6>$null hides it). Not in a server job, whose Port property says it already.
-        bool show = Port == 0 && SessionState.PSVariable.GetValue(NetServerJobMarker) is null;
+        bool show = Port == 0 && _server.UnixSocket is null && SessionState.PSVariable.GetValue(NetServerJobMarker) is null;
         WriteInformation(started, show ? new[] { "Listening", "PSHOST" } : new[] { "Listening" });
         _handler = CreateHandlerRunner(_server);
         _hooks = CreateConnectionHooks();
@@ -75,6 +85,10 @@ public abstract partial class ListenerCommandBase : NetCmdletBase
 
     /// <exception cref="NetException">A parameter the server needs is not valid.</exception>
     protected abstract NetServer CreateServer(IPEndPoint localEndPoint);
+
+    /// <summary>A server on a UNIX socket, when the cmdlet was asked for one; null for one on a port.</summary>
+    /// <exception cref="NetException">A parameter the server needs is not valid.</exception>
+    private protected virtual NetServer? CreateUnixServer() => null;
 
     /// <summary>Where to bind when -LocalAddress is not given; null for its default (loopback).</summary>
     /// <exception cref="NetException">A parameter it depends on is not valid.</exception>

@@ -6,7 +6,7 @@ namespace NetCmdlets;
 /// <summary>Written to the information stream (tag "Listening") once a server is bound, so port 0 can be read back.</summary>
 public sealed class ListenerStarted
 {
-    public ListenerStarted(string protocol, IPEndPoint localEndPoint, ServerStatistics statistics, Core.NetServer? server = null)
+    public ListenerStarted(string protocol, EndPoint localEndPoint, ServerStatistics statistics, Core.NetServer? server = null)
     {
         Protocol = protocol;
         LocalEndPoint = localEndPoint;
@@ -26,9 +26,14 @@ public sealed class ListenerStarted
 
     public string Protocol { get; }
 
-    public IPEndPoint LocalEndPoint { get; }
+    /// <summary>An IPEndPoint, or for a server on a UNIX socket its unix:/path.</summary>
+    public EndPoint LocalEndPoint { get; }
 
-    public int Port => LocalEndPoint.Port;
+    /// <summary>The port; 0 for a server on a UNIX socket.</summary>
+    public int Port => (LocalEndPoint as IPEndPoint)?.Port ?? 0;
+
+    /// <summary>The path (or @name) of the UNIX socket the server listens on; null for one on a port.</summary>
+    public string? UnixSocket => (LocalEndPoint as Core.Net.UnixEndPoint)?.Path;
 
     public override string ToString() => $"Listening on {Protocol} {LocalEndPoint}";
 }

@@ -16,6 +16,9 @@ public static class MessageMembers
     /// <summary>The peer's TLS certificate (a client's, with mutual TLS) of the message's connection; null over plain TCP.</summary>
     public static object? GetRemoteCertificate(PSObject message) => (message.BaseObject as TcpMessage)?.GetConnection().RemoteCertificate;
 
+    /// <summary>Over a UNIX socket: the process, user and group at the other end of the message's connection; null over TCP.</summary>
+    public static object? GetPeerCredential(PSObject message) => (message.BaseObject as TcpMessage)?.GetConnection().PeerCredential;
+
     /// <summary>What ended a received line (LF, CRLF, None, CR); null under other framings.</summary>
     public static object? GetLineEnding(PSObject message) => (message.BaseObject as TcpMessage)?.GetLineEnding();
 

@@ -25,8 +25,14 @@ public abstract class NetServer : IDisposable
     /// <summary>"TCP" or "UDP".</summary>
     public abstract string Protocol { get; }
 
-    /// <summary>The bound endpoint; after <see cref="Start"/>, with the port the system picked for port 0.</summary>
+    /// <summary>The bound endpoint; after <see cref="Start"/>, with the port the system picked for port 0. Unused by a server on a UNIX socket.</summary>
     public IPEndPoint LocalEndPoint { get; protected set; }
+
+    /// <summary>The UNIX domain socket the server listens on instead of an IP endpoint; null for one on IP.</summary>
+    public Net.UnixEndPoint? UnixSocket { get; protected set; }
+
+    /// <summary>Where it listens: <see cref="UnixSocket"/>, or <see cref="LocalEndPoint"/>.</summary>
+    public EndPoint ListeningOn => (EndPoint?)UnixSocket ?? LocalEndPoint;
 
     public ServerStatistics Statistics { get; } = new();
 

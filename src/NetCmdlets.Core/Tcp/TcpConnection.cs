@@ -67,6 +67,9 @@ public sealed class TcpConnection : TrafficCounters, IDisposable
     /// <summary>An IPEndPoint, or a UnixEndPoint (unix:/path) for a UNIX socket.</summary>
     public EndPoint LocalEndPoint { get; }
 
+    /// <summary>Over a UNIX socket, who is at the other end (process, user and group ids, from SO_PEERCRED on Linux); null over TCP.</summary>
+    public UnixPeerCredential? PeerCredential => Transport.PeerCredential;
+
     /// <summary>The remote endpoint as text, for messages and error targets.</summary>
     internal string PeerName => RemoteEndPoint.ToString() ?? string.Empty;
 

@@ -32,6 +32,17 @@ public sealed class TcpServer : NetServer
     {
     }
 
+    /// <summary>A server on a UNIX domain socket (a path, or an @abstract name).</summary>
+    /// <param name="mode">The socket file's permission bits (0o660, say); null leaves what the umask gives.</param>
+    public TcpServer(UnixEndPoint unixSocket, ConnectionOptions? options = null, int? mode = null)
+        : this(new IPEndPoint(IPAddress.None, 0), options, MaxHandshakes)
+    {
+        UnixSocket = unixSocket ?? throw new ArgumentNullException(nameof(unixSocket));
+        _unixMode = mode;
+    }
+
+    private readonly int? _unixMode;
+
     /// <param name="maxHandshakes">TLS handshakes under way at once (tests use a few).</param>
     internal TcpServer(IPEndPoint localEndPoint, ConnectionOptions? options, int maxHandshakes)
         : base(localEndPoint, (options ?? new ConnectionOptions()).QueueCapacity)
@@ -81,7 +92,7 @@ public sealed class TcpServer : NetServer
 
     public override void Start()
     {
-        Socket listener = Bind(SocketType.Stream, ProtocolType.Tcp, s =>
+        Socket listener = UnixSocket is { } unix ? UnixListener.Bind(unix, _unixMode) : Bind(SocketType.Stream, ProtocolType.Tcp, s =>
         {
             s.Bind(LocalEndPoint);
             // The largest backlog the system allows: a burst of clients must not be refused.
@@ -116,7 +127,12 @@ public sealed class TcpServer : NetServer
     public override void Dispose()
     {
         _stopping.Cancel();
-        _listener?.Dispose();
+        if (_listener is not null)
+        {
+            _listener.Dispose();
+            // The socket file goes with the server that made it.
+            if (UnixSocket is { } unix) UnixListener.Remove(unix);
+        }
         // Graceful: replies already queued (to the last counted message, say) still go out.
         foreach (TcpConnection connection in _connections.Values) connection.Close(CloseGrace);
         _connections.Clear();
@@ -155,7 +171,7 @@ public sealed class TcpServer : NetServer
         connection.FramesInTurn = _options.FrameInTurn;
         connection.Buffers = _buffers;
         connection.SendStallLimit = SendStallLimit;
-        connection.Server = _serverEndPoint ??= new NetEndPoint(LocalEndPoint);
+        connection.Server = _serverEndPoint ??= new NetEndPoint(ListeningOn);
         connection.Owner = this;
         // Its opening is the first turn: -OnConnect may switch the framing before a byte is cut.
         connection.LeaseOut();

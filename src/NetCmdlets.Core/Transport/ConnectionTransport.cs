@@ -20,6 +20,9 @@ public abstract class ConnectionTransport : IDisposable
     /// <summary>An <see cref="IPEndPoint"/>, or a <see cref="Net.UnixEndPoint"/> for a UNIX socket.</summary>
     public abstract EndPoint RemoteEndPoint { get; }
 
+    /// <summary>Who is at the other end of a UNIX socket (SO_PEERCRED); null over IP, or where the platform does not say.</summary>
+    public virtual Net.UnixPeerCredential? PeerCredential => null;
+
     /// <summary>The remote endpoint as text, for messages and error targets.</summary>
     internal string PeerName => RemoteEndPoint.ToString() ?? string.Empty;
 

@@ -37,6 +37,22 @@ public sealed class SocketTransport : ConnectionTransport
     /// <summary>Before TLS is laid over it (STARTTLS): its continuations go back to the thread pool.</summary>
     internal void StopInlineCompletions() => InlineCompletions.Stop(_socket);
 
+    private Net.UnixPeerCredential? _peer;
+    private bool _peerRead;
+
+    public override Net.UnixPeerCredential? PeerCredential
+    {
+        get
+        {
+            if (!_peerRead)
+            {
+                _peer = Net.UnixPeerCredential.Of(_socket);
+                _peerRead = true;
+            }
+            return _peer;
+        }
+    }
+
     public override EndPoint LocalEndPoint { get; }
 
     public override EndPoint RemoteEndPoint { get; }

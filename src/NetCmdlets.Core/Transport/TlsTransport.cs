@@ -47,6 +47,8 @@ public sealed class TlsTransport : ConnectionTransport
 
     public override EndPoint RemoteEndPoint => _inner.RemoteEndPoint;
 
+    public override Net.UnixPeerCredential? PeerCredential => _inner.PeerCredential;
+
 #if NET8_0_OR_GREATER
     // SslStream takes zero-byte reads: it completes when a record arrives, holding no buffer meanwhile.
     public override bool CanWaitForData => true;

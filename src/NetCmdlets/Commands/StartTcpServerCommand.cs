@@ -12,7 +12,7 @@ using NetCmdlets.Parameters;
 namespace NetCmdlets.Commands;
 
 /// <summary>Listens for TCP clients and emits every received message; a handler's output is the reply.</summary>
-[Cmdlet(VerbsLifecycle.Start, "TcpServer")]
+[Cmdlet(VerbsLifecycle.Start, "TcpServer", DefaultParameterSetName = PortSet)]
 [OutputType(typeof(TcpMessage), typeof(NetServerJob))]
 [UsesParameters(typeof(FramingParameters))]
 [UsesParameters(typeof(TlsServerParameters))]
@@ -65,11 +65,34 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
 
     // The job's runspace does not share this one's current location: its file paths go as full paths.
     private protected override object? ForJob(string name, object? value) =>
-        name is nameof(Certificate) or nameof(CertificateKeyPath) && (value is PSObject wrapped ? wrapped.BaseObject : value) is string path
+        name is nameof(Certificate) or nameof(CertificateKeyPath) or nameof(UnixSocket) && (value is PSObject wrapped ? wrapped.BaseObject : value) is string path
+            && !(name == nameof(UnixSocket) && path.StartsWith("@", StringComparison.Ordinal))
             ? GetUnresolvedProviderPathFromPSPath(path)
             : value;
 
-    protected override NetServer CreateServer(IPEndPoint localEndPoint)
+    /// <summary>Listens on a UNIX domain socket instead of a port: a path (a stale socket file is replaced, and the file is removed when the server stops), or a Linux abstract name with a leading @.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UnixSet)]
+    [ValidateNotNullOrEmpty]
+    public string UnixSocket { get; set; } = null!;
+
+    /// <summary>With -UnixSocket: the socket file's permissions, in octal as chmod takes them ('660', '0600').</summary>
+    [Parameter(ParameterSetName = UnixSet)]
+    [ValidatePattern("^0?[0-7]{3}$")]
+    public string? UnixSocketMode { get; set; }
+
+    private const string UnixSet = "UnixSocket";
+
+    private protected override NetServer? CreateUnixServer()
+    {
+        if (ParameterSetName != UnixSet) return null;
+        string path = UnixSocket.StartsWith("@", StringComparison.Ordinal) ? UnixSocket : GetUnresolvedProviderPathFromPSPath(UnixSocket);
+        int? mode = UnixSocketMode is null ? null : Convert.ToInt32(UnixSocketMode, 8);
+        return new TcpServer(new UnixEndPoint(path), Options(), mode);
+    }
+
+    protected override NetServer CreateServer(IPEndPoint localEndPoint) => new TcpServer(localEndPoint, Options());
+
+    private ConnectionOptions Options()
     {
         ConnectionOptions options = FramingParameters.Resolve(this, Raw, Encoding);
         // A handler may switch its connection's framing (Set-TcpConnection), from the next byte on: each
@@ -85,6 +108,6 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
         ServerLimitParameters.Apply(this, options);
         options.MaxBufferedBytes = MaxBufferedBytes;
         options.ServerTls = TlsServerParameters.Resolve(this);
-        return new TcpServer(localEndPoint, options);
+        return options;
     }
 }

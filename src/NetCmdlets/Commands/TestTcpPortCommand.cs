@@ -17,21 +17,29 @@ namespace NetCmdlets.Commands;
 /// Tests many hosts and ports at once on the async core, bounded by -ThrottleLimit, and emits one result
 /// per target as it arrives; -Quiet gives booleans in the order the targets were given.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "TcpPort")]
+[Cmdlet(VerbsDiagnostic.Test, "TcpPort", DefaultParameterSetName = HostSet)]
 [OutputType(typeof(TcpPortResult), typeof(bool))]
-[UsesParameters(typeof(ProxyParameters))]
+[UsesParameters(typeof(ProxyParameters), HostSet)]
 public sealed partial class TestTcpPortCommand : NetCmdletBase
 {
+    private const string HostSet = "ComputerName";
+    private const string UnixSet = "UnixSocket";
+
     private readonly List<(string Host, int Port)> _targets = new();
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
     [Alias("CN", "Host", "HostName")]
     public string[] ComputerName { get; set; } = null!;
 
     /// <summary>Ports to test: a list or a range (1..1024).</summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
     [ValidateRange(1, 65535)]
     public int[] Port { get; set; } = null!;
+
+    /// <summary>UNIX domain sockets to test instead of hosts and ports: paths, or Linux abstract names with a leading @.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = UnixSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] UnixSocket { get; set; } = null!;
 
     /// <summary>How long to wait for each connection, in seconds.</summary>
     [Parameter]
@@ -53,6 +61,12 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == UnixSet)
+        {
+            // Port 0 marks a UNIX socket among the targets.
+            foreach (string path in UnixSocket) _targets.Add((path.StartsWith("@", StringComparison.Ordinal) ? path : GetUnresolvedProviderPathFromPSPath(path), 0));
+            return;
+        }
         foreach (string host in ComputerName)
         {
             foreach (int port in Port) _targets.Add((host, port));
@@ -95,6 +109,11 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
                 {
                     ending.ThrowIfCancellationRequested();
                     (string host, int port) = _targets[index];
+                    if (port == 0)
+                    {
+                        results.Add(await ProbeUnixAsync(index, host, timeout, ending).ConfigureAwait(false));
+                        continue;
+                    }
                     if (proxy is not null)
                     {
                         results.Add(await ProbeThroughAsync(index, host, port, proxy, timeout, ending).ConfigureAwait(false));
@@ -256,6 +275,42 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
         {
             string? banner = ReadBanner ? await TcpProbe.ReadBannerAsync(connection.Transport.Stream, timeout, cancellationToken).ConfigureAwait(false) : null;
             return new Arrival(index, new TcpPortResult(host, null, port, TcpPortStatus.Open, latency, banner), null);
+        }
+        finally
+        {
+            connection.Abort();
+        }
+    }
+
+    /// <summary>One UNIX socket: Open, Refused (a socket file nobody listens on), NameNotResolved (no such socket), TimedOut.</summary>
+    private async Task<Arrival> ProbeUnixAsync(int index, string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TcpConnection connection;
+        try
+        {
+            connection = await TcpConnector.ConnectUnixAsync(path, null, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NetException e)
+        {
+            TcpPortStatus status = e.Kind switch
+            {
+                NetErrorKind.ConnectionRefused => TcpPortStatus.Refused,
+                NetErrorKind.ConnectTimeout => TcpPortStatus.TimedOut,
+                NetErrorKind.AddressNotAvailable => TcpPortStatus.NameNotResolved,
+                _ => TcpPortStatus.Unreachable,
+            };
+            return new Arrival(index, new TcpPortResult(path, null, 0, status, null, null), status == TcpPortStatus.Unreachable ? e : null);
+        }
+        catch (PlatformNotSupportedException e)
+        {
+            return new Arrival(index, new TcpPortResult(path, null, 0, TcpPortStatus.Unreachable, null, null), new NetException(NetErrorKind.SocketError, path, e.Message, e));
+        }
+        TimeSpan latency = clock.Elapsed;
+        try
+        {
+            string? banner = ReadBanner ? await TcpProbe.ReadBannerAsync(connection.Transport.Stream, timeout, cancellationToken).ConfigureAwait(false) : null;
+            return new Arrival(index, new TcpPortResult(path, null, 0, TcpPortStatus.Open, latency, banner), null);
         }
         finally
         {

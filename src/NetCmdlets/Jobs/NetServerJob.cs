@@ -54,9 +54,13 @@ if ($__arguments) { $__parameters['ArgumentList'] = $__arguments }
 
     public string? Protocol { get; private set; }
 
-    public IPEndPoint? LocalEndPoint { get; private set; }
+    /// <summary>An IPEndPoint, or for a server on a UNIX socket its unix:/path.</summary>
+    public EndPoint? LocalEndPoint { get; private set; }
 
-    public int Port => LocalEndPoint?.Port ?? 0;
+    /// <summary>The path (or @name) of the UNIX socket the server listens on; null for one on a port.</summary>
+    public string? UnixSocket => (LocalEndPoint as Core.Net.UnixEndPoint)?.Path;
+
+    public int Port => (LocalEndPoint as IPEndPoint)?.Port ?? 0;
 
     /// <summary>Live: connections open and in all, messages and bytes each way, errors, dropped datagrams.</summary>
     public ServerStatistics? Statistics { get; private set; }
