@@ -199,7 +199,7 @@ try { $script:clockTicks = [int](getconf CLK_TCK) } catch { Write-Verbose "getco
 # The commands the stream, echo and port scan rows run beside the module, and the Debian packages they come in.
 # nc is called as nc.openbsd: another netcat under the name nc takes other options.
 # iptables is no peer itself: the filtered port scan drops SYNs with it.
-$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3'; 'openssl' = 'openssl'; 'nmap' = 'nmap'; 'iptables' = 'iptables' }
+$peerPackages = [ordered]@{ 'socat' = 'socat'; 'ncat' = 'ncat'; 'microsocks' = 'microsocks'; 'nc.openbsd' = 'netcat-openbsd'; 'iperf3' = 'iperf3'; 'openssl' = 'openssl'; 'nmap' = 'nmap'; 'iptables' = 'iptables' }
 
 function Find-Tool {
     param([Parameter(Mandatory)] [string] $Name)

@@ -17,6 +17,7 @@ bench/scenarios, in its order; the help at the top of each file says what it mea
   Proxy     Start-TcpProxy -Quiet as a relay beside socat TCP-LISTEN,fork: one file each way, and echo over 50
             connections; traffic objects into Measure-Object; a latency fault's accuracy
   Broker    Start-TcpServer -Broker beside ncat --broker: 20 members, one sending to the other 19
+  Unix      echo over a UNIX socket beside socat UNIX-LISTEN, and a file echoed through microsocks beside ncat
   Tls       TLS round trips, handshakes and one file, beside raw .NET SslStream and socat
   PortScan  Test-TcpPort over refused and over filtered ports, beside nc -z, nmap -sT and ncat
   UdpEcho   round trips of 64-byte datagrams from 1 and 50 senders, beside a raw .NET UDP echo server

@@ -28,12 +28,14 @@ internal static class EchoClient
     /// </summary>
     internal static async Task<int> RunAsync(Options options, bool blocking)
     {
-        var endPoint = new IPEndPoint(options.Host, options.Int("port", 0));
+        // --unix PATH: the same load over a UNIX domain socket.
+        string unix = options.Text("unix", string.Empty);
+        EndPoint endPoint = unix.Length > 0 ? new UnixDomainSocketEndPoint(unix) : new IPEndPoint(options.Host, options.Int("port", 0));
         int connections = options.Int("connections", 1);
         double seconds = options.Double("seconds", 5);
         double warmup = options.Double("warmup", 1);
         int size = options.Int("size", 64);
-        if (endPoint.Port == 0 || connections < 1 || seconds <= 0 || size < 1) throw new ArgumentException("--port, --connections, --seconds and --size must be positive");
+        if ((unix.Length == 0 && ((IPEndPoint)endPoint).Port == 0) || connections < 1 || seconds <= 0 || size < 1) throw new ArgumentException("--port, --connections, --seconds and --size must be positive");
 
         // "line": size bytes ending in LF. "lp": a 4-byte big-endian length, then size - 4 bytes ending in
         // LF (so a line echo server echoes it whole too).
@@ -62,7 +64,9 @@ internal static class EchoClient
             {
                 for (int i = 0; i < connections; i++)
                 {
-                    var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    var socket = unix.Length > 0
+                        ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+                        : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                     sockets.Add(socket);
                     if (blocking) socket.Connect(endPoint);
                     else await socket.ConnectAsync(endPoint, connectLimit.Token).ConfigureAwait(false);

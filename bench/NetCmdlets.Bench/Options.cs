@@ -11,7 +11,7 @@ public sealed class Options
     private static readonly HashSet<string> s_known = new(StringComparer.Ordinal)
     {
         "host", "port", "connections", "seconds", "warmup", "size", "count", "concurrency", "hold-seconds", "timeout-sec", "inline-completions", "framing", "cert", "password",
-        "senders", "first-port", "last-port", "sources", "window",
+        "senders", "first-port", "last-port", "sources", "window", "unix",
     };
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

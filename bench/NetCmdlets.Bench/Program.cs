@@ -11,7 +11,7 @@ public static class Program
 {
     private const string Usage = @"usage: NetCmdlets.Bench <command> [options]
   echo-client  --host 127.0.0.1 --port P [--connections 1] [--seconds 5] [--warmup 1] [--size 64]
-               [--inline-completions 1] [--framing line|lp|json]
+               [--inline-completions 1] [--framing line|lp|json] [--unix PATH (a UNIX socket instead of --port)]
   blocking-echo-client  the same options as echo-client: a blocking thread per connection instead
   echo-server  [--port 0]                       prints the port, runs until stdin closes
   tuned-echo-server [--port 0]                  the same, tuned, with inline socket completions

@@ -18,12 +18,19 @@ param(
     [string] $Framing = 'Line',
     # TLS: a PEM certificate and its key.
     [string] $CertificatePath,
-    [string] $KeyPath
+    [string] $KeyPath,
+    # A UNIX socket to listen on instead of a port.
+    [string] $UnixSocket
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $handler = if ($Framing -eq 'Json') { { $_ } } else { { $_.Text } }
 $tls = if ($CertificatePath) { @{ Certificate = $CertificatePath; CertificateKeyPath = $KeyPath } } else { @{} }
+if ($UnixSocket) {
+    # The parent waits for the socket file; the record says where it listens.
+    Start-TcpServer -UnixSocket $UnixSocket -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -InformationAction Continue | Out-Null
+    return
+}
 
 if ($AsJob) {
     $job = Start-TcpServer -Port 0 -Framing $Framing -Handler $handler -ThrottleLimit $ThrottleLimit -TimeoutSec $MaxSeconds -AsJob @tls
