@@ -196,3 +196,39 @@ s.sendall(b'python\n'); print(s.makefile('rb').readline().decode().strip())
         $reply.Text | Should -Be 'tls secret'
     }
 }
+
+Describe 'Start-TcpProxy and UNIX sockets' -Tag PowerShell7 -Skip:(-not $haveSocat) {
+    AfterEach {
+        Remove-TestServerJob
+    }
+
+    It 'puts a UNIX socket server on a port with -RemoteUnixSocket, and shows what passes' {
+        $path = New-SocketPath
+        $socat = Start-Process socat -ArgumentList "UNIX-LISTEN:$path,fork", 'EXEC:cat' -PassThru
+        try {
+            Wait-SocketFile $path $socat
+            $proxy = Start-TcpProxy -Port 0 -RemoteUnixSocket $path -AsJob
+            (Send-TcpMessage -ComputerName 127.0.0.1 -Port $proxy.Port -Message 'through' -Receive).Text | Should -Be 'through'
+            Wait-TestCondition { @($proxy.Output | Where-Object Direction -EQ ServerToClient).Count -ge 1 } | Should -BeTrue
+            $back = @($proxy.Output | Where-Object Direction -EQ ServerToClient)[0]
+            $back.Text | Should -Be 'through'
+        }
+        finally { Stop-Peer $socat }
+    }
+
+    It 'listens on a UNIX socket with -UnixSocket for socat clients, forwarding to a TCP server' {
+        $server = Start-TcpServer -Port 0 -AsJob -Handler { "tcp got $($_.Text)" }
+        $path = New-SocketPath
+        $proxy = Start-TcpProxy -UnixSocket $path -ComputerName 127.0.0.1 -RemotePort $server.Port -Quiet -AsJob
+        $proxy.UnixSocket | Should -Be $path
+        'over unix' | socat - "UNIX-CONNECT:$path" | Should -Be 'tcp got over unix'
+        $proxy | Stop-Job
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'says InvalidUpstream for both a host and a UNIX socket, or for neither' {
+        { Start-TcpProxy -Port 0 -ComputerName 127.0.0.1 -RemotePort 9 -RemoteUnixSocket /tmp/x.sock -Count 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidUpstream,NetCmdlets.Commands.StartTcpProxyCommand'
+        { Start-TcpProxy -Port 0 -Count 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidUpstream,NetCmdlets.Commands.StartTcpProxyCommand'
+    }
+}

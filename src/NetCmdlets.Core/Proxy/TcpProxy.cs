@@ -46,6 +46,17 @@ public sealed class TcpProxy : NetServer
     {
     }
 
+    /// <summary>A proxy that listens on a UNIX domain socket (a path, or an @abstract name).</summary>
+    /// <param name="mode">The socket file's permission bits; null leaves what the umask gives.</param>
+    public TcpProxy(UnixEndPoint unixSocket, TcpProxyOptions options, int? mode = null)
+        : this(new IPEndPoint(IPAddress.None, 0), options, TcpServer.MaxHandshakes)
+    {
+        UnixSocket = unixSocket ?? throw new ArgumentNullException(nameof(unixSocket));
+        _unixMode = mode;
+    }
+
+    private readonly int? _unixMode;
+
     /// <param name="maxHandshakes">TLS handshakes with clients under way at once (tests use a few).</param>
     internal TcpProxy(IPEndPoint localEndPoint, TcpProxyOptions options, int maxHandshakes)
         : base(localEndPoint, (options ?? throw new ArgumentNullException(nameof(options))).Client.QueueCapacity)
@@ -60,7 +71,7 @@ public sealed class TcpProxy : NetServer
     public override MessageFraming Framing => _options.Client.Framing;
 
     /// <summary>Where the proxy forwards to.</summary>
-    public string Upstream => EndPoints.Format(_options.RemoteHost, _options.RemotePort);
+    public string Upstream => _options.RemoteUnixSocket?.ToString() ?? EndPoints.Format(_options.RemoteHost, _options.RemotePort);
 
     internal CancellationToken Stopping => _stopping.Token;
 
@@ -86,7 +97,7 @@ public sealed class TcpProxy : NetServer
 
     public override void Start()
     {
-        _listener = Bind(SocketType.Stream, ProtocolType.Tcp, socket =>
+        _listener = UnixSocket is { } unix ? UnixListener.Bind(unix, _unixMode) : Bind(SocketType.Stream, ProtocolType.Tcp, socket =>
         {
             socket.Bind(LocalEndPoint);
             socket.Listen(512);
@@ -113,7 +124,11 @@ public sealed class TcpProxy : NetServer
     public override void Dispose()
     {
         _stopping.Cancel();
-        _listener?.Dispose();
+        if (_listener is not null)
+        {
+            _listener.Dispose();
+            if (UnixSocket is { } unix) UnixListener.Remove(unix);
+        }
         foreach (ProxyPair pair in _pairs.Values)
         {
             pair.Client.Close(CloseGrace);
@@ -222,7 +237,9 @@ public sealed class TcpProxy : NetServer
             var upstreamOptions = new ConnectionOptions { Framing = _options.Client.Framing, Encoding = _options.Client.Encoding, Tls = _options.UpstreamTls };
             try
             {
-                upstream = await TcpConnector.ConnectAsync(_options.RemoteHost, _options.RemotePort, upstreamOptions, _options.ConnectTimeout, _stopping.Token).ConfigureAwait(false);
+                upstream = _options.RemoteUnixSocket is { } unix
+                    ? await TcpConnector.ConnectUnixAsync(unix.Path, upstreamOptions, _options.ConnectTimeout, _stopping.Token).ConfigureAwait(false)
+                    : await TcpConnector.ConnectAsync(_options.RemoteHost, _options.RemotePort, upstreamOptions, _options.ConnectTimeout, _stopping.Token).ConfigureAwait(false);
             }
             catch (NetException e)
             {
@@ -233,7 +250,7 @@ public sealed class TcpProxy : NetServer
                 Post(new NetException(e.Kind, Upstream, $"Could not reach {Upstream} for the client {accepted.RemoteEndPoint}: {e.Message}", e));
                 return;
             }
-            var client = new TcpConnection(transport, TcpConnectionRole.Server, _options.Client.Framing, _options.Client.Encoding, Statistics) { Server = _endPoint ??= new NetEndPoint(LocalEndPoint), Owner = this };
+            var client = new TcpConnection(transport, TcpConnectionRole.Server, _options.Client.Framing, _options.Client.Encoding, Statistics) { Server = _endPoint ??= new NetEndPoint(ListeningOn), Owner = this };
             var pair = new ProxyPair(this, client, upstream, _options.Observe && !_options.ConsumerForwards ? _options.Client.Framing : null);
             _pairs[pair.Id] = pair;
             Statistics.ConnectionOpened();

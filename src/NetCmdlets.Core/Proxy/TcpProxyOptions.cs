@@ -1,4 +1,5 @@
 using System;
+using NetCmdlets.Core.Net;
 using NetCmdlets.Core.Tcp;
 using NetCmdlets.Core.Tls;
 
@@ -13,9 +14,19 @@ public sealed class TcpProxyOptions
         RemotePort = remotePort;
     }
 
+    /// <summary>A proxy to a server on a UNIX domain socket (a path, or an @abstract name).</summary>
+    public TcpProxyOptions(UnixEndPoint remoteUnixSocket)
+    {
+        RemoteUnixSocket = remoteUnixSocket ?? throw new ArgumentNullException(nameof(remoteUnixSocket));
+        RemoteHost = string.Empty;
+    }
+
     public string RemoteHost { get; }
 
     public int RemotePort { get; }
+
+    /// <summary>The server's UNIX socket, instead of <see cref="RemoteHost"/> and <see cref="RemotePort"/>.</summary>
+    public UnixEndPoint? RemoteUnixSocket { get; }
 
     /// <summary>
     /// The client side: framing (what one traffic object is) and encoding, TLS terminated for clients

@@ -13,23 +13,33 @@ namespace NetCmdlets.Commands;
 /// ways as they come (a relay, a debugging proxy); writes what passes as TcpTraffic objects, and each
 /// connection's opening and closing as TcpProxyConnection objects.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "TcpProxy")]
+[Cmdlet(VerbsLifecycle.Start, "TcpProxy", DefaultParameterSetName = PortSet)]
 [OutputType(typeof(TcpTraffic), typeof(TcpProxyConnection), typeof(NetServerJob))]
 [UsesParameters(typeof(FramingParameters))]
 [UsesParameters(typeof(TlsServerParameters))]
 [UsesParameters(typeof(TlsClientParameters), Omit = new[] { nameof(TlsClientParameters.TlsServerName) })]
 [UsesParameters(typeof(ServerLimitParameters))]
+[UsesParameters(typeof(UnixListenParameters), UnixSet)]
 public sealed partial class StartTcpProxyCommand : HandlerServerCommandBase
 {
-    /// <summary>The server to forward to: a name or an address.</summary>
-    [Parameter(Mandatory = true)]
+    private const string UnixSet = "UnixSocket";
+
+    // Not mandatory: the server is -ComputerName with -RemotePort, or -RemoteUnixSocket (checked when it starts).
+
+    /// <summary>The server to forward to: a name or an address (with -RemotePort).</summary>
+    [Parameter]
     [Alias("CN", "Host", "HostName")]
-    public string ComputerName { get; set; } = null!;
+    public string? ComputerName { get; set; }
 
     /// <summary>The server's port.</summary>
-    [Parameter(Mandatory = true)]
+    [Parameter]
     [ValidateRange(1, 65535)]
     public int RemotePort { get; set; }
+
+    /// <summary>The server is on a UNIX domain socket (a path, or an @abstract name), instead of -ComputerName and -RemotePort.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RemoteUnixSocket { get; set; }
 
     /// <summary>Write no traffic objects, only each connection's opening and closing: the bytes are copied and nothing else is done with them.</summary>
     [Parameter]
@@ -50,11 +60,23 @@ public sealed partial class StartTcpProxyCommand : HandlerServerCommandBase
 
     // The job's runspace does not share this one's current location: its file paths go as full paths.
     private protected override object? ForJob(string name, object? value) =>
-        name is nameof(Certificate) or nameof(CertificateKeyPath) && (value is PSObject wrapped ? wrapped.BaseObject : value) is string path
-            ? GetUnresolvedProviderPathFromPSPath(path)
+        (value is PSObject wrapped ? wrapped.BaseObject : value) is string path && name is nameof(Certificate) or nameof(CertificateKeyPath) or nameof(UnixSocket) or nameof(RemoteUnixSocket)
+            ? UnixListenParameters.FullPath(this, path)
             : value;
 
-    protected override NetServer CreateServer(IPEndPoint localEndPoint)
+    private protected override NetServer? CreateUnixServer() =>
+        UnixListenParameters.Resolve(this) is { } unix ? Configure(new TcpProxy(unix, Options(), UnixListenParameters.Mode)) : null;
+
+    protected override NetServer CreateServer(IPEndPoint localEndPoint) => Configure(new TcpProxy(localEndPoint, Options()));
+
+    private TcpProxy Configure(TcpProxy proxy)
+    {
+        if (Fault is not null) proxy.SetFaults(Fault);
+        WriteVerbose($"Forwarding to {proxy.Upstream}.");
+        return proxy;
+    }
+
+    private TcpProxyOptions Options()
     {
         if (Quiet && Handler is not null)
             ThrowTerminatingError(new ErrorRecord(new PSArgumentException("-Quiet shows no traffic, and a -Handler decides on each message of it: give one or the other."),
@@ -66,17 +88,17 @@ public sealed partial class StartTcpProxyCommand : HandlerServerCommandBase
         bool upstreamTls = UseTls || SkipCertificateCheck || RemoteServerName is not null || ClientCertificate is not null;
         TlsClientParameters.UseTls = upstreamTls;
         TlsClientParameters.TlsServerName = RemoteServerName;
-        var options = new TcpProxyOptions(ComputerName, RemotePort)
-        {
-            Client = client,
-            UpstreamTls = upstreamTls ? TlsClientParameters.Resolve(this) : null,
-            ConnectTimeout = System.TimeSpan.FromSeconds(ConnectTimeoutSec),
-            Observe = !Quiet,
-            ConsumerForwards = Handler is not null,
-        };
-        WriteVerbose($"Forwarding to {options.RemoteHost}:{options.RemotePort}.");
-        var proxy = new TcpProxy(localEndPoint, options);
-        if (Fault is not null) proxy.SetFaults(Fault);
-        return proxy;
+        bool toUnix = RemoteUnixSocket is not null;
+        bool toHost = ComputerName is not null && RemotePort != 0;
+        if (toUnix ? ComputerName is not null || RemotePort != 0 : !toHost)
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("Give the server as -ComputerName with -RemotePort, or as -RemoteUnixSocket: one of the two."),
+                "InvalidUpstream", ErrorCategory.InvalidArgument, null));
+        var options = toUnix ? new TcpProxyOptions(new Core.Net.UnixEndPoint(UnixListenParameters.FullPath(this, RemoteUnixSocket!))) : new TcpProxyOptions(ComputerName!, RemotePort);
+        options.Client = client;
+        options.UpstreamTls = upstreamTls ? TlsClientParameters.Resolve(this) : null;
+        options.ConnectTimeout = System.TimeSpan.FromSeconds(ConnectTimeoutSec);
+        options.Observe = !Quiet;
+        options.ConsumerForwards = Handler is not null;
+        return options;
     }
 }

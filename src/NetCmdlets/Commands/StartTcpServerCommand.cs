@@ -17,6 +17,7 @@ namespace NetCmdlets.Commands;
 [UsesParameters(typeof(FramingParameters))]
 [UsesParameters(typeof(TlsServerParameters))]
 [UsesParameters(typeof(ServerLimitParameters))]
+[UsesParameters(typeof(UnixListenParameters), UnixSet)]
 public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
 {
     /// <summary>Runs when a client connects, $_ the connection; what it outputs is sent to the client first (a greeting).</summary>
@@ -65,29 +66,15 @@ public sealed partial class StartTcpServerCommand : HandlerServerCommandBase
 
     // The job's runspace does not share this one's current location: its file paths go as full paths.
     private protected override object? ForJob(string name, object? value) =>
-        name is nameof(Certificate) or nameof(CertificateKeyPath) or nameof(UnixSocket) && (value is PSObject wrapped ? wrapped.BaseObject : value) is string path
-            && !(name == nameof(UnixSocket) && path.StartsWith("@", StringComparison.Ordinal))
-            ? GetUnresolvedProviderPathFromPSPath(path)
+        (value is PSObject wrapped ? wrapped.BaseObject : value) is string path && name is nameof(Certificate) or nameof(CertificateKeyPath) or nameof(UnixSocket)
+            ? UnixListenParameters.FullPath(this, path)
             : value;
-
-    /// <summary>Listens on a UNIX domain socket instead of a port: a path (a stale socket file is replaced, and the file is removed when the server stops), or a Linux abstract name with a leading @.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = UnixSet)]
-    [ValidateNotNullOrEmpty]
-    public string UnixSocket { get; set; } = null!;
-
-    /// <summary>With -UnixSocket: the socket file's permissions, in octal as chmod takes them ('660', '0600').</summary>
-    [Parameter(ParameterSetName = UnixSet)]
-    [ValidatePattern("^0?[0-7]{3}$")]
-    public string? UnixSocketMode { get; set; }
 
     private const string UnixSet = "UnixSocket";
 
     private protected override NetServer? CreateUnixServer()
     {
-        if (ParameterSetName != UnixSet) return null;
-        string path = UnixSocket.StartsWith("@", StringComparison.Ordinal) ? UnixSocket : GetUnresolvedProviderPathFromPSPath(UnixSocket);
-        int? mode = UnixSocketMode is null ? null : Convert.ToInt32(UnixSocketMode, 8);
-        return new TcpServer(new UnixEndPoint(path), Options(), mode);
+        return UnixListenParameters.Resolve(this) is { } unix ? new TcpServer(unix, Options(), UnixListenParameters.Mode) : null;
     }
 
     protected override NetServer CreateServer(IPEndPoint localEndPoint) => new TcpServer(localEndPoint, Options());
