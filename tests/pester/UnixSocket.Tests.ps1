@@ -232,3 +232,51 @@ Describe 'Start-TcpProxy and UNIX sockets' -Tag PowerShell7 -Skip:(-not $haveSoc
         { Start-TcpProxy -Port 0 -Count 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidUpstream,NetCmdlets.Commands.StartTcpProxyCommand'
     }
 }
+
+Describe 'UNIX datagram sockets' -Tag PowerShell7 {
+    It 'Receive-UdpDatagram -UnixSocket takes what logger sends, and removes its socket file at the end' -Skip:(-not (Get-Command logger -ErrorAction Ignore)) {
+        $path = New-SocketPath
+        $background = Start-BackgroundCommand { param($p) Receive-UdpDatagram -UnixSocket $p -Count 2 -TimeoutSec 20 } -Parameters @{ p = $path }
+        try {
+            Wait-TestCondition { Test-Path $path } | Should -BeTrue
+            logger --socket $path --rfc3164 --tag netcmdlets-test 'first line'
+            logger --socket $path --rfc3164 --tag netcmdlets-test 'second line'
+            $result = Wait-BackgroundCommand $background
+            $result.Output.Count | Should -Be 2
+            $result.Output[0].Text | Should -BeLike '<*>*netcmdlets-test*: first line'
+            $result.Output[1].Text | Should -BeLike '*second line'
+            "$($result.Output[0].LocalEndPoint)" | Should -Be "unix:$path"
+            Test-Path $path | Should -BeFalse
+        }
+        finally { Stop-BackgroundCommand $background }
+    }
+
+    It 'Send-UdpDatagram -UnixSocket sends to a Python datagram socket and, with -Receive, gets its answer at a name of its own' {
+        $path = New-SocketPath
+        $peer = Start-PythonPeer @"
+import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('$path')
+print('ready', flush=True)
+while True:
+    d, a = s.recvfrom(65536)
+    if a: s.sendto(b'echo ' + d, a)
+    if d == b'stop': break
+"@
+        try {
+            $reply = Send-UdpDatagram -UnixSocket $path -Message 'hello' -Receive
+            $reply.Text | Should -Be 'echo hello'
+            "$($reply.RemoteEndPoint)" | Should -Be "unix:$path"
+            $own = $reply.LocalEndPoint.Address
+            $own | Should -BeLike '*netcmdlets-*.sock'
+            Test-Path $own | Should -BeFalse -Because 'the reply socket goes when the cmdlet is done'
+            (Send-UdpDatagram -UnixSocket $path -Message 'stop' -PassThru).Text | Should -Be 'stop'
+        }
+        finally { Stop-PythonPeer $peer }
+    }
+
+    It 'says AddressNotAvailable for a path with no socket' {
+        $missing = New-SocketPath
+        Send-UdpDatagram -UnixSocket $missing -Message 'x' -ErrorVariable none -ErrorAction SilentlyContinue
+        Assert-NetError $none[0] -Id AddressNotAvailable -Category InvalidArgument -TargetLike "unix:$missing"
+    }
+}

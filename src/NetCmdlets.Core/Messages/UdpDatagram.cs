@@ -9,7 +9,8 @@ namespace NetCmdlets.Core.Messages;
 /// <summary>One UDP datagram.</summary>
 public sealed class UdpDatagram : NetMessage
 {
-    public UdpDatagram(byte[] data, Encoding encoding, IPEndPoint remoteEndPoint, IPEndPoint localEndPoint, MessageDirection direction)
+    /// <param name="remoteEndPoint">An IPEndPoint, or a UnixEndPoint for a UNIX datagram socket.</param>
+    public UdpDatagram(byte[] data, Encoding encoding, EndPoint remoteEndPoint, EndPoint localEndPoint, MessageDirection direction)
         : base(data, encoding, remoteEndPoint, localEndPoint, direction)
     {
     }
@@ -39,7 +40,7 @@ public sealed class UdpDatagram : NetMessage
 
     /// <summary>Sends <paramref name="data"/> to an endpoint, such as another datagram's RemoteEndPoint; see <see cref="SendTo(string, string)"/>.</summary>
     public void SendTo(NetEndPoint target, byte[] data) =>
-        Sync.Run(ReceivingServer().SendToAsync(data ?? new byte[0], (target ?? throw new ArgumentNullException(nameof(target))).ToIPEndPoint()));
+        Sync.Run(ReceivingServer().SendToAsync(data ?? new byte[0], target ?? throw new ArgumentNullException(nameof(target))));
 
     private UdpServer ReceivingServer() => Server ?? throw new InvalidOperationException(
         "Only a datagram that Start-UdpServer or Receive-UdpDatagram received can send from their socket; use Send-UdpDatagram to send from a socket of its own.");

@@ -39,6 +39,16 @@ public sealed class NetEndPoint : IEquatable<NetEndPoint>
 
     public static implicit operator IPEndPoint(NetEndPoint endPoint) => endPoint.ToIPEndPoint();
 
+    /// <summary>What a socket sends to: the IP endpoint, or the UNIX socket's runtime endpoint.</summary>
+    /// <exception cref="NetException">AddressNotAvailable: an unnamed UNIX socket end, which cannot be sent to.</exception>
+    internal EndPoint ToSocketEndPoint()
+    {
+        if (_endPoint is not UnixEndPoint unix) return _endPoint;
+        if (unix.IsUnnamed)
+            throw new NetException(NetErrorKind.AddressNotAvailable, ToString(), "The sender's UNIX socket has no name (it did not bind one), so nothing can be sent back to it.");
+        return unix.ToSocketEndPoint();
+    }
+
     /// <summary>"address:port", with an IPv6 address in brackets, as it is written in a URL; unix:/path for a UNIX socket.</summary>
     public override string ToString() => _endPoint switch
     {

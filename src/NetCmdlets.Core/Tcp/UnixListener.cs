@@ -13,18 +13,19 @@ namespace NetCmdlets.Core.Tcp;
 internal static class UnixListener
 {
     /// <exception cref="NetException">AddressInUse: a server listens on it already, or the path is another kind of file; other bind errors.</exception>
-    public static Socket Bind(UnixEndPoint endPoint, int? mode)
+    /// <param name="type">Stream (a server's connections), or Dgram (datagrams, as syslog's /dev/log).</param>
+    public static Socket Bind(UnixEndPoint endPoint, int? mode, SocketType type = SocketType.Stream)
     {
         string shown = endPoint.ToString();
-        if (!endPoint.IsAbstract && File.Exists(endPoint.Path)) ClearStale(endPoint, shown);
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        if (!endPoint.IsAbstract && File.Exists(endPoint.Path)) ClearStale(endPoint, shown, type);
+        var socket = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
         try
         {
             socket.Bind(endPoint.ToSocketEndPoint());
 #if NET8_0_OR_GREATER
             if (mode is { } bits && !endPoint.IsAbstract && !OperatingSystem.IsWindows()) File.SetUnixFileMode(endPoint.Path, (UnixFileMode)bits);
 #endif
-            socket.Listen((int)SocketOptionName.MaxConnections);
+            if (type == SocketType.Stream) socket.Listen((int)SocketOptionName.MaxConnections);
             return socket;
         }
         catch (SocketException e)
@@ -53,7 +54,7 @@ internal static class UnixListener
         }
     }
 
-    private static void ClearStale(UnixEndPoint endPoint, string shown)
+    private static void ClearStale(UnixEndPoint endPoint, string shown, SocketType type)
     {
         // A regular file opens; a socket file does not (ENXIO): only a socket file is ever replaced.
         try
@@ -66,7 +67,8 @@ internal static class UnixListener
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        // A connect (for datagrams too: it fails the same way on a socket nobody has) tells a live one from a stale one.
+        using var probe = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
         try
         {
             probe.Connect(endPoint.ToSocketEndPoint());

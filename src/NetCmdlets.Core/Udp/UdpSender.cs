@@ -13,16 +13,33 @@ public sealed class UdpSender : IDisposable
 {
     private readonly Socket _socket;
 
-    private UdpSender(Socket socket, IPEndPoint remoteEndPoint)
+    // Where datagrams go, as the socket takes it (for a UNIX socket, the runtime's endpoint; RemoteEndPoint shows it).
+    private readonly EndPoint _target;
+    private string? _boundPath;
+
+    private UdpSender(Socket socket, EndPoint remoteEndPoint, EndPoint target)
     {
         _socket = socket;
         RemoteEndPoint = remoteEndPoint;
+        _target = target;
     }
 
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary>An IPEndPoint, or a UnixEndPoint for a UNIX datagram socket.</summary>
+    public EndPoint RemoteEndPoint { get; }
 
-    /// <summary>The source endpoint; known after the first send.</summary>
-    public IPEndPoint LocalEndPoint => EndPoints.Normalize(_socket.LocalEndPoint);
+    private string Shown => RemoteEndPoint.ToString() ?? string.Empty;
+
+    /// <summary>The source endpoint; known after the first send. A UnixEndPoint (unnamed until replies are expected) for a UNIX datagram socket.</summary>
+    public EndPoint LocalEndPoint => EndPoints.NormalizeAny(_socket.LocalEndPoint);
+
+    /// <summary>A sender to a UNIX datagram socket (syslog's /dev/log, say): a path, or a Linux abstract name with a leading @.</summary>
+    /// <exception cref="PlatformNotSupportedException">The netstandard2.0 build has no UNIX sockets.</exception>
+    public static UdpSender OpenUnix(string path)
+    {
+        var remote = new UnixEndPoint(path);
+        EndPoint target = remote.ToSocketEndPoint();
+        return new UdpSender(new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified), remote, target);
+    }
 
     /// <summary>Resolves <paramref name="host"/> and opens a socket of the first address's family.</summary>
     /// <exception cref="NetException">NameNotResolved.</exception>
@@ -48,7 +65,8 @@ public sealed class UdpSender : IDisposable
             socket.Dispose();
             throw NetException.FromSocket(e, EndPoints.Format(address.ToString(), port), "Setting up a UDP socket for");
         }
-        return new UdpSender(socket, new IPEndPoint(address, port));
+        var remote = new IPEndPoint(address, port);
+        return new UdpSender(socket, remote, remote);
     }
 
     public static UdpSender Open(string host, int port, bool broadcast, CancellationToken cancellationToken) =>
@@ -58,9 +76,9 @@ public sealed class UdpSender : IDisposable
         Sync.Run(OpenAsync(host, port, options, cancellationToken));
 
     /// <summary>True when the destination is a multicast group: its members answer from addresses of their own.</summary>
-    public bool IsMulticast => Multicast.IsGroup(RemoteEndPoint.Address);
+    public bool IsMulticast => RemoteEndPoint is IPEndPoint ip && Multicast.IsGroup(ip.Address);
 
-    public Task SendAsync(byte[] data) => _connected ? SendConnectedAsync(data) : SendToAsync(_socket, data, RemoteEndPoint);
+    public Task SendAsync(byte[] data) => _connected ? SendConnectedAsync(data) : SendToAsync(_socket, data, _target, Shown);
 
     private bool _connected;
     private Task<SocketReceiveFromResult>? _pendingReceive;
@@ -73,26 +91,31 @@ public sealed class UdpSender : IDisposable
     public void ExpectReplies()
     {
         // Answers to a broadcast or to a group come from each member's own address: take them from anyone.
-        if (_socket.EnableBroadcast || IsMulticast) return;
+        if (_socket.AddressFamily != AddressFamily.Unix && (_socket.EnableBroadcast || IsMulticast)) return;
         try
         {
-            _socket.Connect(RemoteEndPoint);
+            // A UNIX datagram socket is answered only at a name of its own: a file in the temp folder, removed with the sender.
+            if (_socket.AddressFamily == AddressFamily.Unix && _boundPath is null)
+            {
+                _boundPath = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"netcmdlets-{Guid.NewGuid():N}.sock");
+                _socket.Bind(new UnixEndPoint(_boundPath).ToSocketEndPoint());
+            }
+            _socket.Connect(_target);
             _connected = true;
         }
         catch (SocketException e)
         {
-            throw NetException.FromSocket(e, RemoteEndPoint.ToString(), "Connecting a UDP socket to");
+            throw NetException.FromSocket(e, Shown, "Connecting a UDP socket to");
         }
     }
 
     /// <summary>The next datagram for this socket, or null when none comes within <paramref name="timeout"/>.</summary>
     /// <exception cref="NetException">ConnectionRefused: the destination answered that nothing listens there.</exception>
-    public async Task<(byte[] Data, IPEndPoint From)?> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<(byte[] Data, EndPoint From)?> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         // A receive that outlived the last wait is still the one to wait on: a second would race it for the datagram.
         _receiveBuffer ??= new byte[65536];
-        _pendingReceive ??= _socket.ReceiveFromAsync(new ArraySegment<byte>(_receiveBuffer), SocketFlags.None,
-            new IPEndPoint(RemoteEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+        _pendingReceive ??= _socket.ReceiveFromAsync(new ArraySegment<byte>(_receiveBuffer), SocketFlags.None, AnySender());
         Task<SocketReceiveFromResult> receiving = _pendingReceive;
         Task finished = await Task.WhenAny(receiving, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
@@ -105,12 +128,20 @@ public sealed class UdpSender : IDisposable
         }
         catch (SocketException e)
         {
-            throw NetException.FromSocket(e, RemoteEndPoint.ToString(), "Waiting for a reply from");
+            throw NetException.FromSocket(e, Shown, "Waiting for a reply from");
         }
         byte[] data = new byte[result.ReceivedBytes];
         Buffer.BlockCopy(_receiveBuffer, 0, data, 0, result.ReceivedBytes);
-        return (data, EndPoints.Normalize(result.RemoteEndPoint));
+        return (data, EndPoints.NormalizeAny(result.RemoteEndPoint));
     }
+
+    /// <summary>The endpoint a receive fills in: of the socket's own kind.</summary>
+    private EndPoint AnySender() => _socket.AddressFamily switch
+    {
+        AddressFamily.Unix => _target,
+        AddressFamily.InterNetworkV6 => new IPEndPoint(IPAddress.IPv6Any, 0),
+        _ => new IPEndPoint(IPAddress.Any, 0),
+    };
 
     private async Task SendConnectedAsync(byte[] data)
     {
@@ -120,15 +151,20 @@ public sealed class UdpSender : IDisposable
         }
         catch (SocketException e)
         {
-            throw NetException.FromSocket(e, RemoteEndPoint.ToString(), "Sending a datagram to");
+            throw NetException.FromSocket(e, Shown, "Sending a datagram to");
         }
     }
 
     public void Send(byte[] data) => Sync.Run(SendAsync(data));
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        if (_boundPath is not null) Tcp.UnixListener.Remove(new UnixEndPoint(_boundPath));
+    }
 
-    internal static async Task SendToAsync(Socket socket, byte[] data, IPEndPoint remoteEndPoint)
+    /// <param name="shown">The target as messages name it.</param>
+    internal static async Task SendToAsync(Socket socket, byte[] data, EndPoint remoteEndPoint, string shown)
     {
         try
         {
@@ -136,7 +172,7 @@ public sealed class UdpSender : IDisposable
         }
         catch (SocketException e)
         {
-            throw NetException.FromSocket(e, remoteEndPoint.ToString(), "Sending a datagram to");
+            throw NetException.FromSocket(e, shown, "Sending a datagram to");
         }
     }
 }

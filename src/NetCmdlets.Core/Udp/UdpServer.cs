@@ -47,6 +47,17 @@ public sealed class UdpServer : NetServer
         _options = options ?? new UdpServerOptions();
     }
 
+    /// <summary>A server on a UNIX datagram socket (a path, or an @abstract name): syslog's /dev/log is one.</summary>
+    /// <param name="mode">The socket file's permission bits; null leaves what the umask gives.</param>
+    public UdpServer(UnixEndPoint unixSocket, Encoding? encoding = null, int queueCapacity = DefaultQueueCapacity, int? mode = null)
+        : this(new IPEndPoint(IPAddress.None, 0), encoding, queueCapacity)
+    {
+        UnixSocket = unixSocket ?? throw new ArgumentNullException(nameof(unixSocket));
+        _unixMode = mode;
+    }
+
+    private readonly int? _unixMode;
+
     /// <summary>The groups this server has joined, until it stops.</summary>
     public IReadOnlyList<IPAddress> MulticastGroups => _joined;
 
@@ -60,6 +71,12 @@ public sealed class UdpServer : NetServer
     /// <exception cref="NetException">AddressInUse, AddressNotAvailable or another socket error.</exception>
     public override void Start()
     {
+        if (UnixSocket is { } unix)
+        {
+            _socket = Tcp.UnixListener.Bind(unix, _unixMode, SocketType.Dgram);
+            _ = ReceiveLoopAsync(_socket);
+            return;
+        }
         bool shared = _options.ReuseAddress || _options.MulticastGroups.Count > 0;
         Socket socket = Bind(SocketType.Dgram, ProtocolType.Udp, s =>
         {
@@ -115,17 +132,22 @@ public sealed class UdpServer : NetServer
     }
 
     /// <summary>Sends a datagram from this socket, so the peer sees the server's address as its source.</summary>
-    public async Task SendToAsync(byte[] data, IPEndPoint remoteEndPoint)
+    public Task SendToAsync(byte[] data, IPEndPoint remoteEndPoint) => SendToAsync(data, remoteEndPoint, remoteEndPoint.ToString());
+
+    /// <summary>Sends a datagram from this socket to another datagram's endpoint (an IP one, or a named UNIX socket's).</summary>
+    internal Task SendToAsync(byte[] data, NetEndPoint target) => SendToAsync(data, target.ToSocketEndPoint(), target.ToString());
+
+    private async Task SendToAsync(byte[] data, EndPoint remoteEndPoint, string shown)
     {
         Socket socket = _socket ?? throw new InvalidOperationException("The server is not started.");
         try
         {
-            await UdpSender.SendToAsync(socket, data, remoteEndPoint).ConfigureAwait(false);
+            await UdpSender.SendToAsync(socket, data, remoteEndPoint, shown).ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {
-            throw new NetException(NetErrorKind.ConnectionClosed, remoteEndPoint.ToString(),
-                $"The UDP server at {LocalEndPoint} has stopped: its socket sends no more.");
+            throw new NetException(NetErrorKind.ConnectionClosed, shown,
+                $"The UDP server at {ListeningOn} has stopped: its socket sends no more.");
         }
         Statistics.AddSent(1, data.Length);
     }
@@ -152,6 +174,8 @@ public sealed class UdpServer : NetServer
         {
             LeaveGroups(socket);
             socket.Dispose();
+            // The socket file goes with the server that made it.
+            if (UnixSocket is { } unix) Tcp.UnixListener.Remove(unix);
         }
     }
 
@@ -177,15 +201,16 @@ public sealed class UdpServer : NetServer
     private async Task ReceiveLoopAsync(Socket socket)
     {
         var buffer = new byte[MaxDatagram];
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        EndPoint any = UnixSocket is { } unix ? unix.ToSocketEndPoint()
+            : new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         var backoff = new RetryBackoff();
-        var bound = new NetEndPoint(LocalEndPoint);
+        var bound = new NetEndPoint(ListeningOn);
         NetEndPoint local = bound;
         NetEndPoint? remote = null;
         // Bound to every address, a socket tells a group's datagram, a broadcast and a unicast apart only by
         // the address each was sent to, which costs a slower receive (about a third fewer datagrams a second
         // in the benchmark); bound to one address, that address is the answer.
-        bool askDestination = LocalEndPoint.Address.Equals(IPAddress.Any) || LocalEndPoint.Address.Equals(IPAddress.IPv6Any);
+        bool askDestination = UnixSocket is null && (LocalEndPoint.Address.Equals(IPAddress.Any) || LocalEndPoint.Address.Equals(IPAddress.IPv6Any));
         while (!_stopping.IsCancellationRequested)
         {
             int received;
@@ -254,8 +279,10 @@ public sealed class UdpServer : NetServer
     /// <summary>The sender, as datagrams carry it: the last one's again while the same sender goes on (a burst, a stream).</summary>
     private static NetEndPoint RemoteFor(EndPoint from, NetEndPoint? last)
     {
+        if (UnixEndPoint.From(from) is { } unix)
+            return last is not null && last.IsUnix && last.Address == unix.Path ? last : new NetEndPoint(unix);
         IPEndPoint sender = EndPoints.Normalize(from);
-        if (last is not null && last.Port == sender.Port && last.ToIPEndPoint().Address.Equals(sender.Address)) return last;
+        if (last is not null && !last.IsUnix && last.Port == sender.Port && last.ToIPEndPoint().Address.Equals(sender.Address)) return last;
         return new NetEndPoint(sender);
     }
 

@@ -11,29 +11,41 @@ namespace NetCmdlets.Commands;
 /// <summary>Sends each message, or each byte array, as one UDP datagram.</summary>
 [Cmdlet(VerbsCommunications.Send, "UdpDatagram", DefaultParameterSetName = TextSet)]
 [OutputType(typeof(UdpDatagram))]
-[UsesParameters(typeof(EncodingParameters), TextSet)]
+[UsesParameters(typeof(EncodingParameters), TextSet, UnixTextSet)]
 public sealed partial class SendUdpDatagramCommand : NetCmdletBase
 {
     private const string TextSet = "Text";
     private const string BytesSet = "Bytes";
+    private const string UnixTextSet = "UnixSocket";
+    private const string UnixBytesSet = "UnixSocketBytes";
 
     private UdpSender? _sender;
     private bool _failed;
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = TextSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = BytesSet)]
     [Alias("CN", "Host", "HostName")]
     public string ComputerName { get; set; } = null!;
 
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = TextSet)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = BytesSet)]
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
 
+    /// <summary>A UNIX datagram socket to send to instead of a host and port: a path (syslog's /dev/log), or a Linux abstract name with a leading @.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UnixTextSet)]
+    [Parameter(Mandatory = true, ParameterSetName = UnixBytesSet)]
+    [ValidateNotNullOrEmpty]
+    public string UnixSocket { get; set; } = null!;
+
     [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ParameterSetName = TextSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = UnixTextSet)]
     [AllowEmptyString]
     public string[] Message { get; set; } = null!;
 
     /// <summary>The exact bytes of one datagram: a piped byte array (,$bytes), or the Data property of piped objects, so received datagrams can be forwarded.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = BytesSet)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = UnixBytesSet)]
     public byte[] Data { get; set; } = null!;
 
     [Parameter]
@@ -86,7 +98,9 @@ public sealed partial class SendUdpDatagramCommand : NetCmdletBase
                     MulticastLoopback = !NoMulticastLoopback,
                     Interface = string.IsNullOrWhiteSpace(Interface) ? null : MulticastInterface.Resolve(Interface!),
                 };
-                _sender = UntilStopped(() => UdpSender.Open(ComputerName, Port, options, StopToken));
+                _sender = ParameterSetName is UnixTextSet or UnixBytesSet
+                    ? UdpSender.OpenUnix(UnixListenParameters.FullPath(this, UnixSocket))
+                    : UntilStopped(() => UdpSender.Open(ComputerName, Port, options, StopToken));
                 if (Receive) _sender.ExpectReplies();
             }
             catch (NetException e)
@@ -96,7 +110,7 @@ public sealed partial class SendUdpDatagramCommand : NetCmdletBase
                 return;
             }
         }
-        if (ParameterSetName == BytesSet)
+        if (ParameterSetName is BytesSet or UnixBytesSet)
         {
             Send(_sender, Data);
             return;
@@ -129,7 +143,7 @@ public sealed partial class SendUdpDatagramCommand : NetCmdletBase
     {
         for (int i = 0; i < Count; i++)
         {
-            (byte[] Data, System.Net.IPEndPoint From)? reply;
+            (byte[] Data, System.Net.EndPoint From)? reply;
             try
             {
                 reply = UntilStopped(() => sender.ReceiveAsync(System.TimeSpan.FromSeconds(TimeoutSec), StopToken).GetAwaiter().GetResult());
@@ -143,7 +157,7 @@ public sealed partial class SendUdpDatagramCommand : NetCmdletBase
             if (reply is null)
             {
                 // UDP loses datagrams: a missing reply is an error for this one, and the next is sent.
-                WriteNetError(new NetException(NetErrorKind.ReceiveTimeout, sender.RemoteEndPoint.ToString(),
+                WriteNetError(new NetException(NetErrorKind.ReceiveTimeout, $"{sender.RemoteEndPoint}",
                     $"No reply datagram from {sender.RemoteEndPoint} within {TimeoutSec} s."));
                 return true;
             }
