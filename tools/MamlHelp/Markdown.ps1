@@ -82,7 +82,8 @@ function Test-Blank([string[]] $Lines) { -not ($Lines | Where-Object { $_.Trim()
 
 function Read-HelpPage([string] $Path) {
     $page = Split-Path $Path -Leaf
-    $lines = [IO.File]::ReadAllLines($Path)
+    # Lines that are only an HTML comment (<!-- not run: ... --> under an example, for the test that runs them) are for the source, not the help.
+    $lines = @([IO.File]::ReadAllLines($Path) | Where-Object { $_ -notmatch '^\s*<!--.*-->\s*$' })
     $top = Split-Section $lines '#'
     if ($top.Count -ne 2) { throw "$page must have exactly one '# <Name>' title." }
     $sections = @{}

@@ -66,8 +66,8 @@ public sealed partial class SendTcpMessageCommand : NetCmdletBase
 
     /// <summary>A connection from New-TcpConnection, or a server handler's $_.Connection; left open afterwards.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ConnectionText, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Parameter(Mandatory = true, ParameterSetName = ConnectionData, ValueFromPipelineByPropertyName = true)]
-    [Parameter(Mandatory = true, ParameterSetName = ConnectionFile, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionData, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionFile, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, ParameterSetName = ConnectionObject, ValueFromPipelineByPropertyName = true)]
     public TcpConnection Connection { get; set; } = null!;
 
