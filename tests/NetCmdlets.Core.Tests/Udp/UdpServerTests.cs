@@ -20,7 +20,7 @@ public class UdpServerTests
 
         Assert.True(server.TryTakeEvent(out ServerEvent next, Deadline, CancellationToken.None));
         Assert.Equal(new byte[] { 1, 2, 3 }, next.Message!.Data);
-        Assert.Equal(sender.LocalEndPoint.Port, next.Message.RemoteEndPoint.Port);
+        Assert.Equal(((IPEndPoint)sender.LocalEndPoint).Port, next.Message.RemoteEndPoint.Port);
         await server.ReplyAsync(next.Message, new[] { Outgoing.Raw(new byte[] { 9 }) });
         Assert.Equal(1, server.Statistics.MessagesSent);
     }
