@@ -212,9 +212,7 @@ internal sealed class ProxyPair
         private readonly bool _toServer;
         private readonly IMessageFramer _framer;
         private readonly bool _raw;
-        private byte[] _buffer = Array.Empty<byte>();
-        private int _start;
-        private int _end;
+        private readonly UnframedBytes _kept = new();
 
         public Observer(ProxyPair pair, bool toServer, IMessageFramer framer, bool raw)
         {
@@ -233,40 +231,24 @@ internal sealed class ProxyPair
                 await _pair.Proxy.ShowAsync(Make(chunk)).ConfigureAwait(false);
                 return;
             }
-            Append(chunk);
-            while (_start < _end && _framer.TryRead(new ArraySegment<byte>(_buffer, _start, _end - _start), out ArraySegment<byte> message, out int consumed))
+            _kept.Append(chunk);
+            while (_kept.Any && _framer.TryRead(_kept.Kept, out ArraySegment<byte> message, out int consumed))
             {
                 TcpTraffic traffic = Make(message);
-                _start += consumed;
+                _kept.Consume(consumed);
                 await _pair.Proxy.ShowAsync(traffic).ConfigureAwait(false);
             }
-            if (_start == _end) _start = _end = 0;
         }
 
         /// <summary>The end of this direction: what is left of an unfinished message is one more (a last line without its line feed).</summary>
         public void Flush()
         {
-            if (_raw || _start == _end) return;
-            if (_framer.TryReadFinal(new ArraySegment<byte>(_buffer, _start, _end - _start), out ArraySegment<byte> last))
+            if (_raw || !_kept.Any) return;
+            if (_framer.TryReadFinal(_kept.Kept, out ArraySegment<byte> last))
                 _pair.Proxy.ShowLast(Make(last));
-            _start = _end = 0;
+            _kept.Clear();
         }
 
         private TcpTraffic Make(ArraySegment<byte> payload) => new(payload.ToBytes(), Source.Encoding, _pair, _toServer, leased: false);
-
-        private void Append(ArraySegment<byte> chunk)
-        {
-            int count = _end - _start;
-            if (_end + chunk.Count > _buffer.Length)
-            {
-                byte[] target = count + chunk.Count > _buffer.Length ? new byte[Math.Max(count + chunk.Count, Math.Max(4096, _buffer.Length * 2))] : _buffer;
-                Buffer.BlockCopy(_buffer, _start, target, 0, count);
-                _buffer = target;
-                _start = 0;
-                _end = count;
-            }
-            Buffer.BlockCopy(chunk.Array!, chunk.Offset, _buffer, _end, chunk.Count);
-            _end += chunk.Count;
-        }
     }
 }

@@ -270,7 +270,12 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
             bool theTargets = status != TcpPortStatus.Unreachable || e.InnerException is ProxyException { Failure: ProxyFailure.HostUnreachable };
             return new Arrival(index, new TcpPortResult(host, null, port, status, null, null), theTargets ? null : e);
         }
-        TimeSpan latency = clock.Elapsed;
+        return await OpenAsync(index, host, port, connection, clock.Elapsed, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A target that accepted the connection given (through a proxy, or a UNIX socket): Open, with its banner if asked for.</summary>
+    private async Task<Arrival> OpenAsync(int index, string host, int port, TcpConnection connection, TimeSpan latency, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         try
         {
             string? banner = ReadBanner ? await TcpProbe.ReadBannerAsync(connection.Transport.Stream, timeout, cancellationToken).ConfigureAwait(false) : null;
@@ -306,16 +311,7 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
         {
             return new Arrival(index, new TcpPortResult(path, null, 0, TcpPortStatus.Unreachable, null, null), new NetException(NetErrorKind.SocketError, path, e.Message, e));
         }
-        TimeSpan latency = clock.Elapsed;
-        try
-        {
-            string? banner = ReadBanner ? await TcpProbe.ReadBannerAsync(connection.Transport.Stream, timeout, cancellationToken).ConfigureAwait(false) : null;
-            return new Arrival(index, new TcpPortResult(path, null, 0, TcpPortStatus.Open, latency, banner), null);
-        }
-        finally
-        {
-            connection.Abort();
-        }
+        return await OpenAsync(index, path, 0, connection, clock.Elapsed, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What a worker found for the target at <paramref name="Index"/>, and the error to write with it, if any.</summary>

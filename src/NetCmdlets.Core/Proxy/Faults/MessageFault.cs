@@ -67,9 +67,7 @@ public abstract class MessageFault : TcpFault
     private sealed class MessageCutter
     {
         private readonly IMessageFramer _framer;
-        private byte[] _buffer = Array.Empty<byte>();
-        private int _start;
-        private int _end;
+        private readonly UnframedBytes _kept = new();
 
         public MessageCutter(IMessageFramer framer) => _framer = framer;
 
@@ -77,43 +75,32 @@ public abstract class MessageFault : TcpFault
         public bool Broken { get; private set; }
 
         /// <summary>Bytes of an unfinished message are kept.</summary>
-        public bool Pending => _start < _end;
+        public bool Pending => _kept.Any;
 
-        public void Append(ArraySegment<byte> chunk)
-        {
-            int count = _end - _start;
-            if (_end + chunk.Count > _buffer.Length)
-            {
-                byte[] target = count + chunk.Count > _buffer.Length ? new byte[Math.Max(count + chunk.Count, Math.Max(4096, _buffer.Length * 2))] : _buffer;
-                Buffer.BlockCopy(_buffer, _start, target, 0, count);
-                _buffer = target;
-                _start = 0;
-                _end = count;
-            }
-            Buffer.BlockCopy(chunk.Array!, chunk.Offset, _buffer, _end, chunk.Count);
-            _end += chunk.Count;
-        }
+        public void Append(ArraySegment<byte> chunk) => _kept.Append(chunk);
 
         public bool TryNext(out ArraySegment<byte> wire, out int payloadOffset, out int payloadCount)
         {
             wire = default;
             payloadOffset = payloadCount = 0;
-            if (Broken || _start == _end) return Reset();
+            if (Broken || !_kept.Any) return false;
+            ArraySegment<byte> kept = _kept.Kept;
             ArraySegment<byte> message;
             int consumed;
             try
             {
-                if (!_framer.TryRead(new ArraySegment<byte>(_buffer, _start, _end - _start), out message, out consumed)) return false;
+                if (!_framer.TryRead(kept, out message, out consumed)) return false;
             }
             catch (FramingException)
             {
                 Broken = true;
                 return false;
             }
-            wire = new ArraySegment<byte>(_buffer, _start, consumed);
-            payloadOffset = message.Offset - _start;
+            // The message's bytes stay where they are until the next Append: the caller passes them on first.
+            wire = new ArraySegment<byte>(kept.Array!, kept.Offset, consumed);
+            payloadOffset = message.Offset - kept.Offset;
             payloadCount = message.Count;
-            _start += consumed;
+            _kept.Consume(consumed);
             return true;
         }
 
@@ -139,15 +126,9 @@ public abstract class MessageFault : TcpFault
         /// <summary>What is kept, taken out: the caller passes it on before anything is appended.</summary>
         public ArraySegment<byte> TakeRest()
         {
-            var rest = new ArraySegment<byte>(_buffer, _start, _end - _start);
-            _start = _end = 0;
+            ArraySegment<byte> rest = _kept.Kept;
+            _kept.Clear();
             return rest;
-        }
-
-        private bool Reset()
-        {
-            if (_start == _end) _start = _end = 0;
-            return false;
         }
     }
 }
