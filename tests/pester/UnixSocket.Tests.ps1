@@ -93,6 +93,22 @@ for line in f:
         Assert-NetError $refused[0] -Id ConnectionRefused -Category ConnectionError -TargetLike "unix:$stale"
     }
 
+    It 'Send-TcpMessage -UnixSocket -Path sends a file whole, and its end as a half-close' {
+        $path = New-SocketPath
+        $source = New-TestFile 3MB
+        $copy = Join-Path $folder 'copy.bin'
+        $socat = Start-Process socat -ArgumentList '-u', "UNIX-LISTEN:$path", "CREATE:$copy" -PassThru
+        try {
+            Wait-SocketFile $path $socat
+            $sent = Send-TcpMessage -UnixSocket $path -Path $source -PassThru
+            $sent.Bytes | Should -Be 3MB
+            # socat ends once it has read the half-close.
+            $socat.WaitForExit(20000) | Should -BeTrue
+            (Get-FileHash $copy).Hash | Should -Be (Get-FileHash $source).Hash
+        }
+        finally { Stop-Peer $socat; Remove-Item $source -ErrorAction Ignore }
+    }
+
     It 'Test-TcpPort -UnixSocket says Open, Refused and NameNotResolved' {
         $open = New-SocketPath
         $socat = Start-Process socat -ArgumentList "UNIX-LISTEN:$open,fork", 'EXEC:cat' -PassThru
