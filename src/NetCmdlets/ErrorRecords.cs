@@ -24,6 +24,7 @@ internal static class ErrorRecords
             NetErrorKind.IdleTimeout => ("IdleTimeout", ErrorCategory.OperationTimeout),
             NetErrorKind.BufferLimit => ("BufferLimitExceeded", ErrorCategory.LimitsExceeded),
             NetErrorKind.Tls => (error.InnerException is Core.Tls.TlsException tls ? tls.ErrorId : "TlsHandshakeFailed", ErrorCategory.SecurityError),
+            NetErrorKind.UnixSocketNotSupported => ("UnixSocketNotSupported", ErrorCategory.NotImplemented),
             NetErrorKind.Proxy => error.InnerException is Core.Outbound.ProxyException proxy
                 ? (proxy.ErrorId, proxy.Failure switch
                 {

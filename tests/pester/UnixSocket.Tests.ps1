@@ -296,3 +296,19 @@ while True:
         Assert-NetError $none[0] -Id AddressNotAvailable -Category InvalidArgument -TargetLike "unix:$missing"
     }
 }
+
+# Only on the netstandard2.0 build (the suite's second run): -UnixSocket is an error of its own there.
+Describe 'UNIX sockets on the Windows PowerShell build' -Skip:($env:NETCMDLETS_FRAMEWORK -ne 'netstandard2.0') {
+    It 'says UnixSocketNotSupported for every cmdlet that takes -UnixSocket' {
+        $path = New-SocketPath
+        Send-TcpMessage -UnixSocket $path -Message 'x' -ErrorVariable send -ErrorAction SilentlyContinue
+        ($send[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'UnixSocketNotSupported'
+        New-TcpConnection -UnixSocket $path -ErrorVariable connect -ErrorAction SilentlyContinue
+        ($connect[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'UnixSocketNotSupported'
+        Send-UdpDatagram -UnixSocket $path -Message 'x' -ErrorVariable datagram -ErrorAction SilentlyContinue
+        ($datagram[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'UnixSocketNotSupported'
+        { Start-TcpServer -UnixSocket $path -Count 1 -ErrorAction Stop } | Should -Throw -ErrorId 'UnixSocketNotSupported,NetCmdlets.Commands.StartTcpServerCommand'
+        (Test-TcpPort -UnixSocket $path -ErrorAction SilentlyContinue).Status | Should -Be 'Unreachable'
+        Test-Path $path | Should -BeFalse
+    }
+}

@@ -23,6 +23,9 @@ public enum NetErrorKind
     BufferLimit,
     SocketError,
 
+    /// <summary>A UNIX domain socket was asked for where there are none (the netstandard2.0 build, for Windows PowerShell).</summary>
+    UnixSocketNotSupported,
+
     /// <summary>An outbound proxy did not make the connection; the inner <see cref="Outbound.ProxyException"/> says why.</summary>
     Proxy,
 }

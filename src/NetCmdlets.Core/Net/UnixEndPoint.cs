@@ -33,14 +33,14 @@ public sealed class UnixEndPoint : EndPoint, IEquatable<UnixEndPoint>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Path);
 
     /// <summary>The endpoint a socket binds or connects to: an abstract name starts with a NUL byte.</summary>
-    /// <exception cref="PlatformNotSupportedException">The netstandard2.0 build (Windows PowerShell) has no UNIX sockets.</exception>
+    /// <exception cref="NetException">UnixSocketNotSupported: the netstandard2.0 build (Windows PowerShell) has no UNIX sockets.</exception>
     public EndPoint ToSocketEndPoint()
     {
 #if NET8_0_OR_GREATER
         if (IsUnnamed) throw new ArgumentException("An unnamed UNIX socket end cannot be bound or connected to.");
         return new UnixDomainSocketEndPoint(IsAbstract ? "\0" + Path.Substring(1) : Path);
 #else
-        throw new PlatformNotSupportedException("UNIX domain sockets need PowerShell 7.");
+        throw new NetException(NetErrorKind.UnixSocketNotSupported, ToString(), $"{this}: UNIX domain sockets need PowerShell 7; this build of NetCmdlets (for Windows PowerShell) has none.");
 #endif
     }
 

@@ -152,11 +152,12 @@ public static class TcpConnector
         options ??= new ConnectionOptions();
         var target = new UnixEndPoint(path);
         string shown = target.ToString();
+        EndPoint connectTo = target.ToSocketEndPoint();
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         SocketTransport transport;
         try
         {
-            SocketError? connected = await ConnectSocketAsync(socket, target.ToSocketEndPoint(), timeout, cancellationToken).ConfigureAwait(false);
+            SocketError? connected = await ConnectSocketAsync(socket, connectTo, timeout, cancellationToken).ConfigureAwait(false);
             if (connected is null) throw new NetException(NetErrorKind.ConnectTimeout, shown, $"Connecting to {shown} timed out after {timeout.TotalSeconds:0.###} s.");
             if (connected == SocketError.AddressNotAvailable)
                 throw new NetException(NetErrorKind.AddressNotAvailable, shown, $"Connecting to {shown} failed: there is no such socket file (is the server running?).");

@@ -17,11 +17,13 @@ internal static class UnixListener
     public static Socket Bind(UnixEndPoint endPoint, int? mode, SocketType type = SocketType.Stream)
     {
         string shown = endPoint.ToString();
+        // First, so a build without UNIX sockets says so before anything is touched.
+        System.Net.EndPoint bindTo = endPoint.ToSocketEndPoint();
         if (!endPoint.IsAbstract && File.Exists(endPoint.Path)) ClearStale(endPoint, shown, type);
         var socket = new Socket(AddressFamily.Unix, type, ProtocolType.Unspecified);
         try
         {
-            socket.Bind(endPoint.ToSocketEndPoint());
+            socket.Bind(bindTo);
 #if NET8_0_OR_GREATER
             if (mode is { } bits && !endPoint.IsAbstract && !OperatingSystem.IsWindows()) File.SetUnixFileMode(endPoint.Path, (UnixFileMode)bits);
 #endif

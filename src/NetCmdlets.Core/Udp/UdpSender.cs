@@ -33,7 +33,7 @@ public sealed class UdpSender : IDisposable
     public EndPoint LocalEndPoint => EndPoints.NormalizeAny(_socket.LocalEndPoint);
 
     /// <summary>A sender to a UNIX datagram socket (syslog's /dev/log, say): a path, or a Linux abstract name with a leading @.</summary>
-    /// <exception cref="PlatformNotSupportedException">The netstandard2.0 build has no UNIX sockets.</exception>
+    /// <exception cref="NetException">UnixSocketNotSupported: the netstandard2.0 build has no UNIX sockets.</exception>
     public static UdpSender OpenUnix(string path)
     {
         var remote = new UnixEndPoint(path);

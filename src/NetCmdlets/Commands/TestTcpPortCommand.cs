@@ -307,10 +307,6 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
             };
             return new Arrival(index, new TcpPortResult(path, null, 0, status, null, null), status == TcpPortStatus.Unreachable ? e : null);
         }
-        catch (PlatformNotSupportedException e)
-        {
-            return new Arrival(index, new TcpPortResult(path, null, 0, TcpPortStatus.Unreachable, null, null), new NetException(NetErrorKind.SocketError, path, e.Message, e));
-        }
         return await OpenAsync(index, path, 0, connection, clock.Elapsed, timeout, cancellationToken).ConfigureAwait(false);
     }
 
