@@ -102,8 +102,8 @@ public sealed class TcpProxy : NetServer
             socket.Bind(LocalEndPoint);
             socket.Listen(512);
         });
-        _ = AcceptLoopAsync(_listener);
-        if (_options.Client.IdleTimeout is { } idle) _ = SweepIdleAsync(idle);
+        _ = ListenerLoops.AcceptAsync(_listener, Statistics, _stopping.Token, TakeAsync);
+        if (_options.Client.IdleTimeout is { } idle) _ = ListenerLoops.SweepIdleAsync(idle, _stopping.Token, (now, limit) => SweepIdle(idle, now, limit));
     }
 
     /// <summary>Forwards <paramref name="replies"/> (a consumer's decision for <paramref name="request"/>) to the side the request was going to.</summary>
@@ -185,39 +185,18 @@ public sealed class TcpProxy : NetServer
         Post(new TcpProxyConnection(pair, TcpProxyEvent.Closed, pair.EndedByFault ?? error?.Message));
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    /// <summary>One accepted client: refused, or opened on its own (a slow handshake or a slow server holds up no other client).</summary>
+    private Task TakeAsync(Socket client)
     {
-        var backoff = new RetryBackoff();
-        while (!_stopping.IsCancellationRequested)
+        if (!_admission.Admits(client, Volatile.Read(ref _opening)))
         {
-            Socket? client = null;
-            try
-            {
-                client = await listener.AcceptAsync().ConfigureAwait(false);
-                if (!_admission.Admits(client, Volatile.Read(ref _opening)))
-                {
-                    ServerAdmission.Refuse(client);
-                    continue;
-                }
-                var transport = new SocketTransport(client, inlineCompletions: _options.Client.ServerTls is null);
-                client = null;
-                Interlocked.Increment(ref _opening);
-                // Each on its own: a slow handshake or a slow server holds up no other client.
-                _ = OpenAsync(transport, _options.Client.ServerTls is null ? null : _handshakes.Begin(transport));
-                backoff.Succeeded();
-            }
-            catch (Exception) when (_stopping.IsCancellationRequested)
-            {
-                client?.Dispose();
-                return;
-            }
-            catch (Exception)
-            {
-                client?.Dispose();
-                Statistics.AddError();
-                await backoff.FailedAsync(_stopping.Token).ConfigureAwait(false);
-            }
+            ServerAdmission.Refuse(client);
+            return Task.CompletedTask;
         }
+        var transport = new SocketTransport(client, inlineCompletions: _options.Client.ServerTls is null);
+        Interlocked.Increment(ref _opening);
+        _ = OpenAsync(transport, _options.Client.ServerTls is null ? null : _handshakes.Begin(transport));
+        return Task.CompletedTask;
     }
 
     /// <summary>TLS with the client if asked for, then the server for it; a failure is that client's alone, reported, and the proxy goes on.</summary>
@@ -283,27 +262,13 @@ public sealed class TcpProxy : NetServer
     }
 
     /// <summary>Closes proxied connections on which nothing moved either way for <paramref name="idle"/>.</summary>
-    private async Task SweepIdleAsync(TimeSpan idle)
+    private void SweepIdle(TimeSpan idle, long now, long limit)
     {
-        TimeSpan every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(10).Ticks, Math.Min(idle.Ticks / 4, TimeSpan.FromSeconds(1).Ticks)));
-        long limit = (long)(idle.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        while (!_stopping.IsCancellationRequested)
+        foreach (ProxyPair pair in _pairs.Values)
         {
-            try
-            {
-                await Task.Delay(every, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            foreach (ProxyPair pair in _pairs.Values)
-            {
-                if (now - Math.Max(pair.Client.LastActivity, pair.Upstream.LastActivity) < limit || pair.Client.Working || pair.Upstream.Working) continue;
-                pair.Client.EndIdle(idle);
-                pair.Upstream.Close();
-            }
+            if (now - Math.Max(pair.Client.LastActivity, pair.Upstream.LastActivity) < limit || pair.Client.Working || pair.Upstream.Working) continue;
+            pair.Client.EndIdle(idle);
+            pair.Upstream.Close();
         }
     }
 }

@@ -99,8 +99,8 @@ public sealed class TcpServer : NetServer
             s.Listen((int)SocketOptionName.MaxConnections);
         });
         _listener = listener;
-        _ = AcceptLoopAsync(listener);
-        if (_options.IdleTimeout is { } idle) _ = SweepIdleAsync(idle);
+        _ = ListenerLoops.AcceptAsync(listener, Statistics, _stopping.Token, TakeAsync);
+        if (_options.IdleTimeout is { } idle) _ = ListenerLoops.SweepIdleAsync(idle, _stopping.Token, (now, limit) => SweepIdle(idle, now, limit));
     }
 
     // Each reply is queued as it is; the connection's send loop joins what is queued into one write.
@@ -260,89 +260,56 @@ public sealed class TcpServer : NetServer
     /// Closes connections on which nothing moved for <paramref name="idle"/>: no byte either way and no
     /// message queued, handled or answered. A sweep a few times per limit (at most once a second) finds them.
     /// </summary>
-    private async Task SweepIdleAsync(TimeSpan idle)
+    private void SweepIdle(TimeSpan idle, long now, long limit)
     {
-        var period = TimeSpan.FromMilliseconds(Math.Max(20, Math.Min(1000, idle.TotalMilliseconds / 4)));
-        long limit = (long)(idle.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        while (!_stopping.IsCancellationRequested)
+        foreach (TcpConnection connection in _connections.Values)
         {
             try
             {
-                await Task.Delay(period, _stopping.Token).ConfigureAwait(false);
+                if (now - connection.LastActivity > limit && connection.State is TcpConnectionState.Open or TcpConnectionState.SendClosed && !connection.Working)
+                    connection.EndIdle(idle);
             }
-            catch (OperationCanceledException)
+            catch (Exception)
             {
-                return;
-            }
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            foreach (TcpConnection connection in _connections.Values)
-            {
-                try
-                {
-                    if (now - connection.LastActivity > limit && connection.State is TcpConnectionState.Open or TcpConnectionState.SendClosed && !connection.Working)
-                        connection.EndIdle(idle);
-                }
-                catch (Exception)
-                {
-                    // One connection's failure to close must not end the limit for the others.
-                }
+                // One connection's failure to close must not end the limit for the others.
             }
         }
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
+    /// <summary>One accepted client: refused, or made a connection (after its handshake, with TLS) and opened.</summary>
+    private Task TakeAsync(Socket client)
     {
-        var backoff = new RetryBackoff();
-        while (!_stopping.IsCancellationRequested)
+        AcceptedHook?.Invoke(client);
+        // Refused before a byte is read (or a handshake begun): by address, then by number.
+        if (!_admission.Admits(client, _handshakes.Count))
         {
-            Socket? client = null;
-            TcpConnection? connection = null;
-            try
-            {
-                client = await listener.AcceptAsync().ConfigureAwait(false);
-                AcceptedHook?.Invoke(client);
-                // Refused before a byte is read (or a handshake begun): by address, then by number.
-                if (!_admission.Admits(client, _handshakes.Count))
-                {
-                    ServerAdmission.Refuse(client);
-                    client = null;
-                    continue;
-                }
-                // Set-up is inside the try: a client reset while waiting in the backlog fails here
-                // (its endpoints cannot be read), and only that client is lost.
-                var transport = new SocketTransport(client, inlineCompletions: _options.ServerTls is null);
-                client = null;
-                if (_options.ServerTls is { } tls)
-                {
-                    // Each handshake on its own: a slow or silent client holds up nobody else. It counts
-                    // against -MaxConnections from now on. Bounded without waiting: past the limit the
-                    // oldest handshake is ended, so silent clients cannot fill the backlog either.
-                    _ = SecureAndOpenAsync(_handshakes.Begin(transport), tls);
-                }
-                else
-                {
-                    connection = new TcpConnection(transport, TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics);
-                    await OpenAsync(connection).ConfigureAwait(false);
-                    connection = null;
-                }
-                backoff.Succeeded();
-            }
-            catch (Exception) when (_stopping.IsCancellationRequested)
-            {
-                // Stopped between accepting and handing the connection on: nobody else would close it.
-                client?.Dispose();
-                connection?.Abort();
-                return;
-            }
-            catch (Exception)
-            {
-                client?.Dispose();
-                connection?.Abort();
-                // Out of descriptors, or a client gone before its set-up: count it and go on accepting,
-                // backing off so a lasting failure (EMFILE) does not spin a core.
-                Statistics.AddError();
-                await backoff.FailedAsync(_stopping.Token).ConfigureAwait(false);
-            }
+            ServerAdmission.Refuse(client);
+            return Task.CompletedTask;
+        }
+        // A client reset while waiting in the backlog fails here (its endpoints cannot be read), and only that client is lost.
+        var transport = new SocketTransport(client, inlineCompletions: _options.ServerTls is null);
+        if (_options.ServerTls is { } tls)
+        {
+            // Each handshake on its own: a slow or silent client holds up nobody else. It counts
+            // against -MaxConnections from now on. Bounded without waiting: past the limit the
+            // oldest handshake is ended, so silent clients cannot fill the backlog either.
+            _ = SecureAndOpenAsync(_handshakes.Begin(transport), tls);
+            return Task.CompletedTask;
+        }
+        return OpenAcceptedAsync(new TcpConnection(transport, TcpConnectionRole.Server, _options.Framing, _options.Encoding, Statistics));
+    }
+
+    /// <summary>Opens a plain connection; the next client is accepted once it is announced (a consumer that falls behind slows accepting).</summary>
+    private async Task OpenAcceptedAsync(TcpConnection connection)
+    {
+        try
+        {
+            await OpenAsync(connection).ConfigureAwait(false);
+        }
+        catch
+        {
+            connection.Abort();
+            throw;
         }
     }
 }

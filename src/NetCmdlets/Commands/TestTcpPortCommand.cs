@@ -250,13 +250,25 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
     /// One target through a proxy, which resolves the name (socks5h, http) and connects: its answer is the
     /// result. The proxy's own failures (unreachable, credentials, its rules) are Unreachable with the error.
     /// </summary>
-    private async Task<Arrival> ProbeThroughAsync(int index, string host, int port, OutboundProxy proxy, TimeSpan timeout, CancellationToken cancellationToken)
+    private Task<Arrival> ProbeThroughAsync(int index, string host, int port, OutboundProxy proxy, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeByConnectingAsync(index, host, port, () => TcpConnector.ConnectAsync(host, port, new ConnectionOptions { Proxy = proxy }, timeout, cancellationToken), timeout, cancellationToken);
+
+    /// <summary>One UNIX socket: Open, Refused (a socket file nobody listens on), NameNotResolved (no such socket), TimedOut.</summary>
+    private Task<Arrival> ProbeUnixAsync(int index, string path, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeByConnectingAsync(index, path, 0, () => TcpConnector.ConnectUnixAsync(path, null, timeout, cancellationToken), timeout, cancellationToken);
+
+    /// <summary>
+    /// A target tested by a whole connection (through a proxy, or to a UNIX socket): Open once it connects,
+    /// with its banner if asked for; otherwise what the failure says. A failure that is not the target's
+    /// (the proxy's own, say) is Unreachable, with the error.
+    /// </summary>
+    private async Task<Arrival> ProbeByConnectingAsync(int index, string host, int port, Func<Task<TcpConnection>> connect, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TcpConnection connection;
         try
         {
-            connection = await TcpConnector.ConnectAsync(host, port, new ConnectionOptions { Proxy = proxy }, timeout, cancellationToken).ConfigureAwait(false);
+            connection = await connect().ConfigureAwait(false);
         }
         catch (NetException e)
         {
@@ -264,18 +276,14 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
             {
                 NetErrorKind.ConnectionRefused => TcpPortStatus.Refused,
                 NetErrorKind.ConnectTimeout => TcpPortStatus.TimedOut,
-                NetErrorKind.NameNotResolved => TcpPortStatus.NameNotResolved,
+                // No such name, or no socket file at that path.
+                NetErrorKind.NameNotResolved or NetErrorKind.AddressNotAvailable => TcpPortStatus.NameNotResolved,
                 _ => TcpPortStatus.Unreachable,
             };
             bool theTargets = status != TcpPortStatus.Unreachable || e.InnerException is ProxyException { Failure: ProxyFailure.HostUnreachable };
             return new Arrival(index, new TcpPortResult(host, null, port, status, null, null), theTargets ? null : e);
         }
-        return await OpenAsync(index, host, port, connection, clock.Elapsed, timeout, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A target that accepted the connection given (through a proxy, or a UNIX socket): Open, with its banner if asked for.</summary>
-    private async Task<Arrival> OpenAsync(int index, string host, int port, TcpConnection connection, TimeSpan latency, TimeSpan timeout, CancellationToken cancellationToken)
-    {
+        TimeSpan latency = clock.Elapsed;
         try
         {
             string? banner = ReadBanner ? await TcpProbe.ReadBannerAsync(connection.Transport.Stream, timeout, cancellationToken).ConfigureAwait(false) : null;
@@ -285,29 +293,6 @@ public sealed partial class TestTcpPortCommand : NetCmdletBase
         {
             connection.Abort();
         }
-    }
-
-    /// <summary>One UNIX socket: Open, Refused (a socket file nobody listens on), NameNotResolved (no such socket), TimedOut.</summary>
-    private async Task<Arrival> ProbeUnixAsync(int index, string path, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        TcpConnection connection;
-        try
-        {
-            connection = await TcpConnector.ConnectUnixAsync(path, null, timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NetException e)
-        {
-            TcpPortStatus status = e.Kind switch
-            {
-                NetErrorKind.ConnectionRefused => TcpPortStatus.Refused,
-                NetErrorKind.ConnectTimeout => TcpPortStatus.TimedOut,
-                NetErrorKind.AddressNotAvailable => TcpPortStatus.NameNotResolved,
-                _ => TcpPortStatus.Unreachable,
-            };
-            return new Arrival(index, new TcpPortResult(path, null, 0, status, null, null), status == TcpPortStatus.Unreachable ? e : null);
-        }
-        return await OpenAsync(index, path, 0, connection, clock.Elapsed, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What a worker found for the target at <paramref name="Index"/>, and the error to write with it, if any.</summary>
