@@ -74,40 +74,42 @@ function Measure-ProxyStream {
     }
 }
 
-function Measure-ProxyEcho {
-    param([scriptblock] $Relay)
+# Runs $Client (given the relay's port) against the raw .NET echo server behind a relay; $null when the relay is not installed.
+function Invoke-BehindRelay {
+    param([scriptblock] $Relay, [scriptblock] $Client)
     $echo = Start-BenchTool -Name 'raw .NET echo server' -Arguments @('echo-server', '--port', '0')
     $relayChild = $null
     try {
         $echoPort = [int](Wait-ChildLine $echo -Pattern '^(\d+)$' -TimeoutSec 30)[1]
         $relayChild, $relayPort = & $Relay $echoPort
         if (-not $relayChild) { return $null }
-        $client = Start-BenchTool -Name 'echo-client 50 through the relay' -Arguments @(
-            'echo-client', '--host', '127.0.0.1', '--port', "$relayPort", '--connections', '50',
-            '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)", '--size', '64', '--framing', 'line')
-        try { $result = Receive-ChildJson $client -TimeoutSec ($settings.EchoSeconds + $settings.Warmup + 30) } finally { Stop-Child $client }
-        [pscustomobject]@{ Rate = [double]$result.roundTripsPerSecond; Notes = 'async client, 50 connections, to the raw .NET echo server' }
+        & $Client $relayPort
     }
     finally {
         foreach ($child in $relayChild, $echo) { if ($child) { Stop-Child $child } }
     }
 }
 
+function Measure-ProxyEcho {
+    param([scriptblock] $Relay)
+    Invoke-BehindRelay -Relay $Relay -Client {
+        param([int] $RelayPort)
+        $client = Start-BenchTool -Name 'echo-client 50 through the relay' -Arguments @(
+            'echo-client', '--host', '127.0.0.1', '--port', "$RelayPort", '--connections', '50',
+            '--seconds', "$($settings.EchoSeconds)", '--warmup', "$($settings.Warmup)", '--size', '64', '--framing', 'line')
+        try { $result = Receive-ChildJson $client -TimeoutSec ($settings.EchoSeconds + $settings.Warmup + 30) } finally { Stop-Child $client }
+        [pscustomobject]@{ Rate = [double]$result.roundTripsPerSecond; Notes = 'async client, 50 connections, to the raw .NET echo server' }
+    }
+}
+
 # One connection's round trips through a relay: the median, in ms.
 function Measure-ProxyLatency {
     param([scriptblock] $Relay)
-    $echo = Start-BenchTool -Name 'raw .NET echo server' -Arguments @('echo-server', '--port', '0')
-    $relayChild = $null
-    try {
-        $echoPort = [int](Wait-ChildLine $echo -Pattern '^(\d+)$' -TimeoutSec 30)[1]
-        $relayChild, $relayPort = & $Relay $echoPort
+    Invoke-BehindRelay -Relay $Relay -Client {
+        param([int] $RelayPort)
         $count = if ($Quick) { 60 } else { 200 }
-        $client = Start-BenchTool -Name 'latency-client through the relay' -Arguments @('latency-client', '--port', "$relayPort", '--count', "$count", '--warmup', '10')
-        try { $result = Receive-ChildJson $client -TimeoutSec ($count * 0.2 + 30) } finally { Stop-Child $client }
-        $result
-    }
-    finally {
-        foreach ($child in $relayChild, $echo) { if ($child) { Stop-Child $child } }
+        $client = Start-BenchTool -Name 'latency-client through the relay' -Arguments @('latency-client', '--port', "$RelayPort", '--count', "$count", '--warmup', '10')
+        try { Receive-ChildJson $client -TimeoutSec ($count * 0.2 + 30) } finally { Stop-Child $client }
     }
 }
 
